@@ -54,7 +54,7 @@ def same_device(a:torch.device, b:torch.device):
     cur = torch.cuda.current_device() if torch.cuda.is_available() else 0
     return (cur if a.index is None else a.index) == (cur if b.index is None else b.index)
 
-# %% ../nbs/00_core.ipynb 10
+# %% ../nbs/00_core.ipynb 11
 def check_same(tensors:dict):
     "Raise a clear error unless all tensors in `tensors` (name -> tensor) share one dtype and one device."
     items = [(k, v) for k, v in tensors.items() if v is not None]
@@ -80,7 +80,7 @@ def check_labels(y,                # class labels
         raise ValueError(f"`{name}` must lie in [0, {num_classes}), got values from {int(y.min())} to {int(y.max())}.")
     return y
 
-# %% ../nbs/00_core.ipynb 13
+# %% ../nbs/00_core.ipynb 14
 def resolve_device(device="auto"):
     "Turn `'auto'`, `'cpu'`, `'cuda'`, `'cuda:1'` or a `torch.device` into a usable `torch.device`, or raise a clear error."
     if isinstance(device, torch.device): dev = device
@@ -98,7 +98,7 @@ def resolve_device(device="auto"):
         raise ValueError(f"Unsupported device {device!r}: use 'auto', 'cpu', 'cuda' or 'cuda:N'.")
     return dev
 
-# %% ../nbs/00_core.ipynb 16
+# %% ../nbs/00_core.ipynb 17
 def atomic_save(obj,   # tensors, numbers, strings, lists and dicts
                 path,  # destination file; its directory is created if needed
                ):
@@ -125,7 +125,7 @@ def safe_load(path, map_location="cpu"):
         raise RuntimeError(f"Checkpoint {path} is corrupt or truncated and cannot be loaded ({type(e).__name__}: {e}). "
                            "Delete it or point to another file.") from e
 
-# %% ../nbs/00_core.ipynb 21
+# %% ../nbs/00_core.ipynb 22
 class Model:
     "Base class for models with a `params` dict: atomic `save` and safe `load`."
     _save_attrs = ("reg",)
