@@ -182,7 +182,7 @@ def load_CIFAR10(root=None,      # directory holding cifar-10-batches-py/ (defau
         return torch.cat([p[0] for p in parts]), torch.cat([p[1] for p in parts])
     return (*read(TRAIN_FILES), *read(TEST_FILES))
 
-# %% ../nbs/02_data.ipynb 41
+# %% ../nbs/02_data.ipynb 42
 def show_samples(X,                    # images (N, 3, 32, 32) or rows (N, 3072), uint8 or floating point
                  y,                    # their labels (N,)
                  samples_per_class=7,  # rows of the grid
@@ -216,7 +216,7 @@ def show_samples(X,                    # images (N, 3, 32, 32) or rows (N, 3072)
     for s in ax.spines.values(): s.set_visible(False)
     return fig
 
-# %% ../nbs/02_data.ipynb 45
+# %% ../nbs/02_data.ipynb 46
 def _count(n, name, available, where):
     "Check an optional image count: None means all `available`."
     if n is None: return available
