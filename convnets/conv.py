@@ -229,7 +229,7 @@ class FastConv:
         if w.is_contiguous(): dw = dw.contiguous()
         return dx, dw, db
 
-# %% ../nbs/10_fast_conv.ipynb 31
+# %% ../nbs/10_fast_conv.ipynb 32
 class FastMaxPool:
     "Max pooling with PyTorch's kernels called explicitly: the forward records each maximum's index, the backward routes `dout` there."
 
@@ -257,7 +257,7 @@ class FastMaxPool:
             return _aten.max_pool2d_with_indices_backward(dout.contiguous(memory_format=fmt), x, [ph, pw], [s, s],
                                                           [0, 0], [1, 1], False, index)   # padding, dilation, ceil_mode
 
-# %% ../nbs/10_fast_conv.ipynb 50
+# %% ../nbs/10_fast_conv.ipynb 51
 class Conv_ReLU:
     "A `FastConv` followed by a `ReLU`."
 
