@@ -185,7 +185,7 @@ class BatchNorm:
         _check_dout(dout, cache)
         return _bn_fast_backward(dout, cache)
 
-# %% ../nbs/12_batchnorm.ipynb 48
+# %% ../nbs/12_batchnorm.ipynb 51
 class Linear_BatchNorm_ReLU:
     "Linear layer, then batch norm, then ReLU, composed from `Linear`, `BatchNorm` and `ReLU`."
     @staticmethod
