@@ -28,7 +28,12 @@ def render(nb_path=ROOT / "nbs" / "index.ipynb"):
     title, desc = fm.get("title"), fm.get("description")
     nb.cells = [c for c in nb.cells if not (c.cell_type == "raw" and c.source.startswith("---"))]  # Quarto front matter
     nb_json = nbformat.reads(nb2str(nb), as_version=4)
+    nb_json.metadata["language_info"] = {"name": "python"}  # code blocks marked as python
     body, _ = MarkdownExporter().from_notebook_node(nb_json)
+    from nbdev.config import get_config
+    cfg = get_config()
+    site = cfg.doc_host.rstrip("/") + "/" + cfg.doc_baseurl.strip("/") + "/"
+    body = re.sub(r"\]\((?!https?:|#|/)([^)\s]+\.html(?:#[^)\s]*)?)\)", lambda m: f"]({site}{m.group(1)})", body)  # page links work on GitHub too
     head = (f"# {title}\n\n" if title else "") + (f"> {desc}\n\n" if desc else "")
     text = head + body.strip() + "\n"
     text = re.sub(r"\n{3,}", "\n\n", "\n".join(line.rstrip() for line in text.splitlines()))
