@@ -78,6 +78,8 @@ def _bn_forward(x, gamma, beta, bn_param, dims, train_forward=_bn_train_forward)
         raise ValueError(f"Batch norm in 'train' mode needs more than one value per feature, got `x` of shape "
                          f"{tuple(x.shape)} ({M} value per feature): the variance would be 0, the output `beta` "
                          "and the gradient 0. Use a larger batch, or mode 'test'.")
+    sync = bn_param.get("sync")     # optional: an object that computes the statistics over several processes (20_distributed)
+    if sync is not None: train_forward = sync.train_forward
     out, cache = train_forward(x, gamma, beta, eps, dims)
     mu, var = cache["mu"].view(-1), cache["var"].view(-1)
     if not bool(torch.isfinite(mu).all() & torch.isfinite(var).all()):
@@ -102,6 +104,7 @@ def _bn_test_backward(dout, cache):
 
 def _bn_graph_backward(dout, cache):
     "Reverse of `_bn_train_forward`, node by node."
+    if "sync" in cache: return cache["sync"].backward(dout, cache)   # synchronised batch norm (20_distributed)
     if cache["mode"] == "test": return _bn_test_backward(dout, cache)
     if "xmu" not in cache:
         raise ValueError("This cache holds no staged intermediates (it comes from a lean forward pass); "
@@ -131,6 +134,7 @@ def _dx_from_dxhat(dxhat, xhat, istd, dims):
 
 def _bn_alt_backward(dout, cache):
     r"$dx$ from $d\hat x = \gamma\, dout$ by `_dx_from_dxhat`."
+    if "sync" in cache: return cache["sync"].backward(dout, cache)   # synchronised batch norm (20_distributed)
     if cache["mode"] == "test": return _bn_test_backward(dout, cache)
     xhat = cache["xhat"]
     dbeta = _reduce_to_param(dout, cache)
@@ -140,6 +144,7 @@ def _bn_alt_backward(dout, cache):
 
 def _bn_fast_backward(dout, cache):
     r"$dx = \gamma r\,(dout - d\beta/M - \hat x\, d\gamma/M)$: reuses the parameter gradients."
+    if "sync" in cache: return cache["sync"].backward(dout, cache)   # synchronised batch norm (20_distributed)
     if cache["mode"] == "test": return _bn_test_backward(dout, cache)
     M, xhat = cache["M"], cache["xhat"]
     dbeta = _reduce_to_param(dout, cache)
