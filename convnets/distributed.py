@@ -293,7 +293,7 @@ def allreduce_scalars(values,        # list of Python numbers
     red = {"mean": t.mean(0), "sum": t.sum(0), "max": t.max(0).values, "min": t.min(0).values}
     return [red[o][i].item() for i, o in enumerate(ops)]
 
-# %% ../nbs/20_distributed.ipynb 38
+# %% ../nbs/20_distributed.ipynb 40
 def data_parallel_train(ctx:DistContext,     # from `setup_distributed`
                         model,               # a model with `params` and `loss(X, y) -> (loss, grads)`
                         X, y,                # the full training set (every rank holds it; each uses its shard)
@@ -326,7 +326,7 @@ def data_parallel_train(ctx:DistContext,     # from `setup_distributed`
         if print_every and step % print_every == 0: ctx.log(f"step {step}: loss {history[-1]:.4f}")
     return history
 
-# %% ../nbs/20_distributed.ipynb 44
+# %% ../nbs/20_distributed.ipynb 46
 class BatchStatsSync:
     "Batch-norm statistics summed over the ranks of `group`. Put one in `bn_param['sync']` to make a model's batch norm synchronised."
     def __init__(self, group=None): self.group = group
@@ -399,7 +399,7 @@ class SyncSpatialBatchNorm:
         "Gradients `(dx, dgamma, dbeta)`, as `SyncBatchNorm.backward`."
         return _sync_backward(dout, cache)
 
-# %% ../nbs/20_distributed.ipynb 52
+# %% ../nbs/20_distributed.ipynb 54
 class _Probe:
     "A stand-in sync object that records whether batch norm called it."
     called = False
@@ -438,7 +438,7 @@ def _sync_bn_layer(ctx, x, dout, gamma, beta, spatial):
     return {"out": out, "dx": dx, "dgamma": dgamma, "dbeta": dbeta,
             "running_mean": bn_param["running_mean"], "running_var": bn_param["running_var"]}
 
-# %% ../nbs/20_distributed.ipynb 55
+# %% ../nbs/20_distributed.ipynb 57
 def _sequence(ctx, calls):
     "Spawned worker: run each `(fn, args)` of `calls` as `fn(ctx, *args)` in turn; return the list of results."
     return [fn(ctx, *args) for fn, args in calls]
@@ -479,7 +479,7 @@ def _allreduce_timeline(ctx, sizes, bucket_mb, repeats=3):
         allreduce_grads(grads, group=ctx.group, bucket_mb=bucket_mb, timeline=timeline)
     return [(b, what, s - t0, e - t0) for b, what, s, e in timeline]
 
-# %% ../nbs/20_distributed.ipynb 72
+# %% ../nbs/20_distributed.ipynb 74
 def _throughput(ctx, model_cls, model_kwargs, batch_size, steps, warmup=2, seed=0):
     "Spawned worker: images per second of data-parallel steps of global batch `batch_size` on random images; seconds computing and all-reducing."
     reset_seed(seed)

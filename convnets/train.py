@@ -21,8 +21,10 @@ from .conv import FastConv, FastMaxPool
 from .optim import sgd, sgd_momentum, rmsprop, adam
 from .convnet import DeepConvNet, ThreeLayerConvNet
 from .fc import FullyConnectedNet
+from .distributed import (setup_distributed, cleanup_distributed, broadcast_params, allreduce_grads,
+                                  allreduce_scalars, sync_batchnorm)
 
-# %% ../nbs/18_train.ipynb 7
+# %% ../nbs/18_train.ipynb 8
 class DeviceData:
     "A split of CIFAR-10 kept on `device` as uint8 (N, C, H, W) with its labels; batches are normalised on the fly."
     def __init__(self, X, y, mean, std, dtype=torch.float32):
@@ -46,7 +48,7 @@ def channel_stats(X):
     x = X.to(torch.float64).div_(255).transpose(0, 1).reshape(X.shape[1], -1)
     return x.mean(1), x.std(1)
 
-# %% ../nbs/18_train.ipynb 11
+# %% ../nbs/18_train.ipynb 12
 def augment(x,                # uint8 or float batch, shape (N, C, H, W)
             mode="crop+flip",  # 'none', 'flip' or 'crop+flip'
             pad=4,             # crop: zero-pad by `pad` pixels, then cut a random H x W window
@@ -71,7 +73,7 @@ def augment(x,                # uint8 or float batch, shape (N, C, H, W)
 
 AUGMENTS = ("none", "flip", "crop+flip")
 
-# %% ../nbs/18_train.ipynb 17
+# %% ../nbs/18_train.ipynb 18
 def lr_at(progress,            # fraction of the run done, in [0, 1]
           base_lr,             # the peak (or constant) learning rate
           schedule="onecycle", # 'constant', 'onecycle' (linear warm-up, cosine decay) or 'linear' (warm-up, linear decay)
@@ -90,7 +92,7 @@ def lr_at(progress,            # fraction of the run done, in [0, 1]
 
 SCHEDULES = ("constant", "onecycle", "linear")
 
-# %% ../nbs/18_train.ipynb 20
+# %% ../nbs/18_train.ipynb 21
 def smoothed_softmax_loss(x,              # scores, shape (N, K)
                           y,              # labels, shape (N,)
                           smoothing=0.0): # epsilon: weight moved from the true class to the uniform distribution
@@ -107,7 +109,7 @@ def smoothed_softmax_loss(x,              # scores, shape (N, K)
     dx = (log_p.exp() - q) / N
     return loss, dx
 
-# %% ../nbs/18_train.ipynb 24
+# %% ../nbs/18_train.ipynb 25
 class GlobalMaxPool:
     "Max over all spatial positions: (N, C, H, W) -> (N, C)."
     @staticmethod
@@ -128,7 +130,7 @@ class GlobalMaxPool:
         dx.scatter_(2, idx.unsqueeze(2), dout.unsqueeze(2))
         return dx.view(shape)
 
-# %% ../nbs/18_train.ipynb 27
+# %% ../nbs/18_train.ipynb 28
 def _c(t): return t.view(1, -1, 1, 1)
 
 class BatchNormReLU:
@@ -178,7 +180,7 @@ class BatchNormReLU:
         dx = torch.addcmul(_c(c), dz, _c(scale)).addcmul_(xmu, _c(a))
         return dx, dgamma, dbeta
 
-# %% ../nbs/18_train.ipynb 33
+# %% ../nbs/18_train.ipynb 34
 class CifarNet(DeepConvNet):
     "`DeepConvNet` with batch norm and Kaiming init, plus a choice of head (flatten or global max-pool) and label smoothing."
     _save_attrs = ("reg", "head")
@@ -232,7 +234,7 @@ class CifarNet(DeepConvNet):
                 grads[f"W{i}"] = grads[f"W{i}"] + 2 * self.reg * w
         return loss, grads
 
-# %% ../nbs/18_train.ipynb 41
+# %% ../nbs/18_train.ipynb 42
 class Progress:
     "A plain-text progress line: images/s, loss, learning rate, time left. Redraws in place on a terminal, prints a line every `every` s otherwise."
     def __init__(self, stream=None, every=None):
@@ -255,7 +257,7 @@ class Progress:
     def close(self):
         if self.tty: self.stream.write("\n"); self.stream.flush()
 
-# %% ../nbs/18_train.ipynb 44
+# %% ../nbs/18_train.ipynb 45
 def predict(model, data:DeviceData, batch_size=500, tta=False):
     "Class probabilities of `model` on every image of `data` (test mode), averaged with the flipped image when `tta`."
     out = []
@@ -271,7 +273,7 @@ def accuracy(model, data:DeviceData, batch_size=500, tta=False):
     if len(data) == 0: return float("nan")
     return (predict(model, data, batch_size, tta).argmax(1) == data.y).float().mean().item()
 
-# %% ../nbs/18_train.ipynb 46
+# %% ../nbs/18_train.ipynb 47
 PRESETS = {
     # the course's "train a good model" network and optimiser, nothing else
     "course": dict(model="deepconvnet", num_filters=[32, 64, 128, 128], max_pools=[0, 1, 3], head="flatten",
@@ -329,7 +331,8 @@ def make_parser():
     a("--device", default="auto", help="'auto' (CUDA when available, else CPU), 'cpu', 'cuda' or 'cuda:N'")
     a("--threads", type=_positive(int), default=None, help="CPU threads for torch (torch.set_num_threads); default: torch's choice")
     a("--data", default=None, help="directory holding cifar-10-batches-py; default: $CONVNETS_DATA, else the per-user cache")
-    a("--download", action="store_true", help="download CIFAR-10 (about 170 MB) when it is missing")
+    a("--no-download", dest="download", action="store_false",
+      help="never download CIFAR-10; by default the official archive (about 170 MB) is downloaded when the data is missing and the network is reachable")
     a("--data-name", default="CIFAR-10", help="what to call the data in plots and metrics, e.g. 'CIFAR-10 (JPEG-rebuilt copy)'")
     a("--out", default="runs/train", help="output directory: checkpoint.pt, best.pt, metrics.json, loss.png, accuracy.png")
     a("--overwrite", action="store_true", help="allow a new run to replace the results already in --out")
@@ -339,6 +342,10 @@ def make_parser():
     a("--seed", type=int, default=0, help="seed for the initial weights, the shuffling and the augmentation")
     a("--validation-size", type=_nonneg_int, default=1000, help="images held out of the 50,000 training images for validation")
     a("--quiet", action="store_true", help="no progress bar")
+    a("--sync-bn", action="store_true", help="under torchrun: batch norm uses the statistics of the global batch over all processes, "
+                                             "not each process's own part (see convnets.distributed)")
+    a("--dist-timeout", type=_positive(float), default=600.0, metavar="SECONDS",
+      help="under torchrun: how long a process waits for the others (start-up, each all-reduce) before failing")
     # hidden options for tests: train/test on a subset
     a("--limit-train", type=_positive(int), default=None, help=argparse.SUPPRESS)
     a("--limit-test", type=_positive(int), default=None, help=argparse.SUPPRESS)
@@ -356,7 +363,7 @@ def parse_config(argv=None):
     if not 0.0 <= cfg["warmup"] < 1.0: raise ValueError(f"--warmup must lie in [0, 1), got {cfg['warmup']}.")
     return cfg
 
-# %% ../nbs/18_train.ipynb 48
+# %% ../nbs/18_train.ipynb 49
 def build_model(cfg, device, dtype=torch.float32):
     "The model that `cfg` describes, with fresh weights drawn from torch's global generator."
     nf, mp, reg = list(cfg["num_filters"]), list(cfg["max_pools"]), cfg["reg"]
@@ -375,13 +382,13 @@ def build_model(cfg, device, dtype=torch.float32):
         return FullyConnectedNet([512, 256], normalization="batchnorm", weight_scale=5e-2, reg=reg, dtype=dtype, device=device)
     raise ValueError(f"--model must be one of {MODELS}, got {name!r}.")
 
-# %% ../nbs/18_train.ipynb 49
-DATA_HINT = ("A JPEG-rebuilt copy can be written with `python shared/data/cifar10.py DIR` (shared/ sits beside this repository); "
-             "or pass --download to fetch the official files.")
+# %% ../nbs/18_train.ipynb 50
+DATA_HINT = ("Point --data (or $CONVNETS_DATA) at the directory holding cifar-10-batches-py/, "
+             "or run again where the network is reachable so the official archive can be downloaded.")
 
 def load_splits(cfg, device):
     "Train / validation / test `DeviceData` on `device` (uint8), split and limited as `cfg` says."
-    try: Xtr, ytr, Xte, yte = load_CIFAR10(cfg["data"], download=cfg.get("download", False))
+    try: Xtr, ytr, Xte, yte = load_CIFAR10(cfg["data"], download=cfg.get("download", True))
     except FileNotFoundError as e: raise FileNotFoundError(f"{e}\n{DATA_HINT}") from e
     nv = cfg["validation_size"]
     if nv >= Xtr.shape[0]: raise ValueError(f"--validation-size must be smaller than the {Xtr.shape[0]} training images, got {nv}.")
@@ -393,7 +400,7 @@ def load_splits(cfg, device):
     mk = lambda X, y: DeviceData(X.to(device), y.to(device), mean, std)
     return mk(Xtr, ytr), mk(Xv, yv), mk(Xte, yte)
 
-# %% ../nbs/18_train.ipynb 50
+# %% ../nbs/18_train.ipynb 51
 CKPT_FORMAT = "convnets-train-checkpoint-v1"
 
 def _bn_state(model):
@@ -418,7 +425,7 @@ def check_checkpoint(ckpt, path):
     if missing: raise RuntimeError(f"Checkpoint {path} lacks {sorted(missing)}; it is incomplete.")
     return ckpt
 
-# %% ../nbs/18_train.ipynb 51
+# %% ../nbs/18_train.ipynb 52
 def save_plots(history, out, data_name="CIFAR-10"):
     "Write loss.png and accuracy.png (matplotlib, Agg backend) from a run's history."
     import matplotlib
@@ -440,7 +447,7 @@ def save_plots(history, out, data_name="CIFAR-10"):
     ax.set_title(f"Accuracy, {data_name}", fontsize=9)
     fig.tight_layout(); fig.savefig(Path(out) / "accuracy.png", dpi=100); plt.close(fig)
 
-# %% ../nbs/18_train.ipynb 53
+# %% ../nbs/18_train.ipynb 54
 def _describe(cfg, device, train, val, test, model):
     nparams = sum(v.numel() for v in model.params.values())
     arch = (f"{type(model).__name__} num_filters={cfg['num_filters']} max_pools={cfg['max_pools']}" + (f" head={cfg['head']}" if cfg["model"] == "cifarnet" else "")
@@ -456,19 +463,22 @@ def _describe(cfg, device, train, val, test, model):
         f"  seed   : {cfg['seed']}    output: {cfg['out']}"])
 
 def run(cfg, log=print):
-    "Train as `cfg` (from `parse_config`) says; write the results into cfg['out']; return the metrics dict."
-    device = resolve_device(cfg["device"])
+    "Train as `cfg` (from `parse_config`) says; write the results into cfg['out']; return the metrics dict (None on ranks other than 0 under torchrun)."
+    ctx = setup_distributed(cfg["device"], timeout=cfg.get("dist_timeout", 600.0))   # one rank without torchrun
+    device = ctx.device
+    if not ctx.is_main: log = lambda *args, **kwargs: None          # rank 0 prints and writes; the others only train
     if cfg["threads"]: torch.set_num_threads(cfg["threads"])
     out = Path(cfg["out"])
     ckpt = None
     if cfg["resume"]:
         path = out / "checkpoint.pt" if cfg["resume"] == "auto" else Path(cfg["resume"])
         ckpt = check_checkpoint(safe_load(path), path)
-        keep = {k: cfg[k] for k in ("device", "threads", "data", "download", "out", "resume", "quiet", "overwrite")}
+        keep = {k: cfg[k] for k in ("device", "threads", "data", "download", "out", "resume", "quiet", "overwrite", "dist_timeout") if k in cfg}
         cfg = {**ckpt["config"], **keep}
         log(f"Resuming {path} at step {ckpt['step']} (epoch {ckpt['epoch']}, {ckpt['elapsed']:.1f} s of training done) with its saved settings.")
     elif (out / "checkpoint.pt").exists() and not cfg["overwrite"]:
         raise FileExistsError(f"{out} already holds a run (checkpoint.pt). Continue it with --resume, or pass --overwrite or another --out.")
+    ctx.barrier()                                                    # every rank has checked --out before rank 0 writes into it
     if device.type == "cuda":
         torch.backends.cuda.matmul.allow_tf32 = True
         torch.backends.cudnn.allow_tf32 = True
@@ -479,7 +489,10 @@ def run(cfg, log=print):
     gen = torch.Generator().manual_seed(cfg["seed"])
     rule = OPTIMIZERS[cfg["optimizer"]]
     configs = {k: {"learning_rate": cfg["lr"]} for k in model.params}
-    bs = min(cfg["batch_size"], len(train))
+    bs = min(cfg["batch_size"], len(train))                          # the global batch, split over the ranks
+    if bs % ctx.world:
+        raise ValueError(f"--batch-size {bs} must be a multiple of the {ctx.world} processes (torchrun --nproc-per-node).")
+    if cfg.get("sync_bn") and ctx.distributed: sync_batchnorm(model, group=ctx.group)
     steps_per_epoch = max(len(train) // bs, 1)
     total_steps = cfg["epochs"] * steps_per_epoch if cfg["epochs"] else None
     budget = cfg["time_budget"]
@@ -495,19 +508,24 @@ def run(cfg, log=print):
         for k in ("step", "epoch", "batch", "elapsed", "perm", "best_val_acc", "best", "history"): st[k] = ckpt[k]
         gen.set_state(ckpt["rng"]["data"]); torch.set_rng_state(ckpt["rng"]["torch"])
         if device.type == "cuda" and ckpt["rng"].get("cuda") is not None: torch.cuda.set_rng_state(ckpt["rng"]["cuda"], device)
+    broadcast_params(model, group=ctx.group)                         # every rank starts from rank 0's weights
     log(_describe(cfg, device, train, val, test, model))
+    if ctx.distributed: log(f"  ranks  : {ctx.world} processes ({ctx.backend}), {bs // ctx.world} images each per step; "
+                            f"batch norm statistics {'synchronised' if cfg.get('sync_bn') else 'per process'}")
     out.mkdir(parents=True, exist_ok=True)
 
     def snapshot():
         return {"params": {k: v.detach().clone() for k, v in model.params.items()}, "bn": _bn_state(model)}
 
     def checkpoint():
+        if not ctx.is_main: return                                   # every rank holds the same state; rank 0 writes it
         rng = {"data": gen.get_state(), "torch": torch.get_rng_state(),
                "cuda": torch.cuda.get_rng_state(device) if device.type == "cuda" else None}
         atomic_save({"format": CKPT_FORMAT, "config": cfg, "model": model.state_dict(), "bn_params": _bn_state(model),
                      "optim": _to(configs, "cpu"), "rng": rng, **{k: _to(v, "cpu") for k, v in st.items()}}, out / "checkpoint.pt")
 
     def evaluate():
+        if not ctx.is_main: return float("nan"), float("nan")       # the others go on and wait in the next all-reduce
         n = min(len(train), 1000)
         tr = accuracy(model, _head(train, n))
         va = accuracy(model, val) if len(val) else float("nan")
@@ -516,7 +534,7 @@ def run(cfg, log=print):
         if score > st["best_val_acc"]: st["best_val_acc"], st["best"] = score, snapshot()
         return tr, va
 
-    bar = None if cfg["quiet"] else Progress()
+    bar = None if cfg["quiet"] or not ctx.is_main else Progress()
     ips, last_ckpt, loss = 0.0, time.perf_counter(), float("nan")
     interrupted = False
     try:
@@ -526,15 +544,17 @@ def run(cfg, log=print):
             t0 = time.perf_counter()
             if st["perm"] is None: st["perm"] = torch.randperm(len(train), generator=gen)
             idx = st["perm"][st["batch"] * bs:(st["batch"] + 1) * bs].to(device)
-            xb = train.normalize(augment(train.X[idx], cfg["augment"], generator=gen))
+            xb = augment(train.X[idx], cfg["augment"], generator=gen)   # every rank augments the whole global batch, so `gen` stays in step
+            xb, yb = train.normalize(ctx.shard(xb)), ctx.shard(train.y[idx])   # this rank's part: rows rank, rank + world, ...
             lr = lr_at(progress, cfg["lr"], cfg["lr_schedule"], warmup=cfg["warmup"])
-            loss, grads = model.loss(xb, train.y[idx], **kw)
+            loss, grads = model.loss(xb, yb, **kw)
+            grads = allreduce_grads(grads, group=ctx.group)           # the gradient of the global batch, on every rank
             for k, w in model.params.items():
                 configs[k]["learning_rate"] = lr
                 model.params[k], configs[k] = rule(w, grads[k], configs[k])
-            loss = float(loss)
+            # the global mean loss and the slowest rank's step time: every rank then takes the same decisions (lr, stop, NaN)
+            loss, dt = allreduce_scalars([float(loss), time.perf_counter() - t0], ["mean", "max"], group=ctx.group)
             if not math.isfinite(loss): raise FloatingPointError(f"The loss became {loss} at step {st['step']}; lower --lr.")
-            dt = time.perf_counter() - t0
             st["elapsed"] += dt; st["step"] += 1; st["batch"] += 1
             h = st["history"]; h["loss"].append(loss); h["loss_step"].append(st["step"]); h["lr"].append(lr)
             ips = bs / dt if ips == 0 else 0.9 * ips + 0.1 * bs / dt
@@ -557,6 +577,7 @@ def run(cfg, log=print):
     if interrupted:
         log(f"Interrupted at step {st['step']}; checkpoint written to {out / 'checkpoint.pt'}. Continue with --resume.")
         raise KeyboardInterrupt
+    if not ctx.is_main: return None                                  # rank 0 evaluates and writes the results
     if st["batch"] or not st["history"]["eval_step"] or st["history"]["eval_step"][-1] != st["step"]: evaluate()
     final_val = st["history"]["val_acc"][-1]
     if st["best"] is not None:
@@ -572,7 +593,7 @@ def run(cfg, log=print):
                "images_per_second": st["step"] * bs / max(st["elapsed"], 1e-9), "final_val_acc": final_val,
                "best_val_acc": st["best_val_acc"], "val_acc": val_acc, "test_acc": test_acc, **tta,
                "eval_seconds": time.perf_counter() - t0, "history": st["history"],
-               "dataset": cfg["data_name"]}
+               "dataset": cfg["data_name"], "processes": ctx.world}
     atomic_write_text(json.dumps(metrics, indent=1), out / "metrics.json")
     save_plots(st["history"], out, cfg["data_name"])
     log(f"done: {st['step']} steps ({metrics['epochs']:.2f} epochs) in {st['elapsed']:.1f} s of training, "
@@ -597,7 +618,7 @@ def atomic_write_text(text, path):
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_text(text); os.replace(tmp, path)
 
-# %% ../nbs/18_train.ipynb 54
+# %% ../nbs/18_train.ipynb 55
 def main(argv=None):
     "Entry point of `convnets-train`: parse `argv`, train, and exit non-zero with a clear message on bad input."
     try:
@@ -608,6 +629,8 @@ def main(argv=None):
     except (ValueError, RuntimeError, FileNotFoundError, FileExistsError, FloatingPointError) as e:
         print(f"convnets-train: error: {e}", file=sys.stderr)
         sys.exit(1)
+    finally:
+        cleanup_distributed()
 
-# %% ../nbs/18_train.ipynb 55
+# %% ../nbs/18_train.ipynb 56
 if __name__ == "__main__" and "__file__" in globals(): main()   # `python -m convnets.train`; a notebook kernel has no __file__
