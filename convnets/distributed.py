@@ -20,7 +20,7 @@ from .core import check_tensor, resolve_device, atomic_save, safe_load
 from .gradcheck import reset_seed
 from .batchnorm import _bn_forward, _bn_fast_backward, _check_dout, _param_view, _count
 
-# %% ../nbs/20_distributed.ipynb 8
+# %% ../nbs/20_distributed.ipynb 9
 @dataclass
 class DistContext:
     "Where this process stands in a data-parallel run: its rank, the number of ranks, its device and process group."
@@ -91,7 +91,7 @@ def cleanup_distributed(ctx:DistContext=None):
     "Leave the process group (if any)."
     if dist.is_available() and dist.is_initialized(): dist.destroy_process_group()
 
-# %% ../nbs/20_distributed.ipynb 17
+# %% ../nbs/20_distributed.ipynb 18
 def free_port():
     "A TCP port on 127.0.0.1 that is free now (the OS picks it when we bind port 0)."
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
@@ -154,7 +154,7 @@ def spawn_local(fn,              # importable function `fn(ctx, *args)`; its ret
     finally:
         shutil.rmtree(outdir, ignore_errors=True)
 
-# %% ../nbs/20_distributed.ipynb 21
+# %% ../nbs/20_distributed.ipynb 22
 def _model_tensors(model, running_stats=True):
     "The tensors that define a model's state, as (name, tensor): its params, then (optionally) batch norm's running statistics."
     params = model.params if hasattr(model, "params") else model
@@ -200,7 +200,7 @@ def param_divergence(model, group=None,
     dist.all_reduce(worst, op=dist.ReduceOp.MAX, group=group)
     return worst.item()
 
-# %% ../nbs/20_distributed.ipynb 26
+# %% ../nbs/20_distributed.ipynb 27
 def shard_indices(n:int,      # number of training examples
                   epoch:int,  # epoch number (a new permutation each epoch)
                   seed:int,   # the run's seed; every rank must pass the same
@@ -216,7 +216,7 @@ def shard_indices(n:int,      # number of training examples
     perm = torch.randperm(n, generator=torch.Generator().manual_seed(seed * 2**32 + epoch))
     return perm[:n - n % world][rank::world]
 
-# %% ../nbs/20_distributed.ipynb 32
+# %% ../nbs/20_distributed.ipynb 33
 class GradReducer:
     "Sum tensors over the ranks of `group` in flat buckets of about `bucket_mb` MB, each all-reduced asynchronously once full; `finish` returns the averages."
     def __init__(self, group=None,
@@ -293,7 +293,7 @@ def allreduce_scalars(values,        # list of Python numbers
     red = {"mean": t.mean(0), "sum": t.sum(0), "max": t.max(0).values, "min": t.min(0).values}
     return [red[o][i].item() for i, o in enumerate(ops)]
 
-# %% ../nbs/20_distributed.ipynb 40
+# %% ../nbs/20_distributed.ipynb 41
 def data_parallel_train(ctx:DistContext,     # from `setup_distributed`
                         model,               # a model with `params` and `loss(X, y) -> (loss, grads)`
                         X, y,                # the full training set (every rank holds it; each uses its shard)
@@ -326,7 +326,7 @@ def data_parallel_train(ctx:DistContext,     # from `setup_distributed`
         if print_every and step % print_every == 0: ctx.log(f"step {step}: loss {history[-1]:.4f}")
     return history
 
-# %% ../nbs/20_distributed.ipynb 46
+# %% ../nbs/20_distributed.ipynb 47
 class BatchStatsSync:
     "Batch-norm statistics summed over the ranks of `group`. Put one in `bn_param['sync']` to make a model's batch norm synchronised."
     def __init__(self, group=None): self.group = group
@@ -399,7 +399,7 @@ class SyncSpatialBatchNorm:
         "Gradients `(dx, dgamma, dbeta)`, as `SyncBatchNorm.backward`."
         return _sync_backward(dout, cache)
 
-# %% ../nbs/20_distributed.ipynb 54
+# %% ../nbs/20_distributed.ipynb 55
 class _Probe:
     "A stand-in sync object that records whether batch norm called it."
     called = False
@@ -438,7 +438,7 @@ def _sync_bn_layer(ctx, x, dout, gamma, beta, spatial):
     return {"out": out, "dx": dx, "dgamma": dgamma, "dbeta": dbeta,
             "running_mean": bn_param["running_mean"], "running_var": bn_param["running_var"]}
 
-# %% ../nbs/20_distributed.ipynb 57
+# %% ../nbs/20_distributed.ipynb 58
 def _sequence(ctx, calls):
     "Spawned worker: run each `(fn, args)` of `calls` as `fn(ctx, *args)` in turn; return the list of results."
     return [fn(ctx, *args) for fn, args in calls]
@@ -479,7 +479,7 @@ def _allreduce_timeline(ctx, sizes, bucket_mb, repeats=3):
         allreduce_grads(grads, group=ctx.group, bucket_mb=bucket_mb, timeline=timeline)
     return [(b, what, s - t0, e - t0) for b, what, s, e in timeline]
 
-# %% ../nbs/20_distributed.ipynb 74
+# %% ../nbs/20_distributed.ipynb 75
 def _throughput(ctx, model_cls, model_kwargs, batch_size, steps, warmup=2, seed=0):
     "Spawned worker: images per second of data-parallel steps of global batch `batch_size` on random images; seconds computing and all-reducing."
     reset_seed(seed)
