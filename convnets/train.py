@@ -18,6 +18,7 @@ from .data import load_CIFAR10
 from .layers import Linear
 from .init import kaiming_initializer
 from .conv import FastConv, FastMaxPool
+from .batchnorm import SpatialBatchNorm
 from .optim import sgd, sgd_momentum, rmsprop, adam
 from .convnet import DeepConvNet, ThreeLayerConvNet
 from .fc import FullyConnectedNet
@@ -131,54 +132,27 @@ class GlobalMaxPool:
         return dx.view(shape)
 
 # %% ../nbs/18_train.ipynb 28
-def _c(t): return t.view(1, -1, 1, 1)
-
 class BatchNormReLU:
-    "Spatial batch norm then ReLU in one layer, with the simplified backward: fewer passes over memory than the two layers in sequence."
+    "Spatial batch norm then ReLU, with the ReLU done in place on batch norm's output: fewer passes over memory than the two layers in sequence."
     @staticmethod
     def forward(x,         # input, shape (N, C, H, W)
                 gamma,     # scale, shape (C,)
                 beta,      # shift, shape (C,)
-                bn_param,  # dict: 'mode' ('train'|'test'), 'eps' (1e-5), 'momentum' (0.9), 'running_mean', 'running_var'
+                bn_param,  # as for `SpatialBatchNorm`: 'mode' ('train'|'test'), 'eps' (1e-5), 'momentum' (0.9), 'running_mean', 'running_var'
                ):
         "Return `(out, cache)` with `out = relu(gamma * xhat + beta)`, `xhat` normalised per channel over (N, H, W)."
-        check_tensor(x, "x", ndim=4, floating=True)
-        C = x.shape[1]
-        check_tensor(gamma, "gamma", shape=(C,)); check_tensor(beta, "beta", shape=(C,))
-        if not isinstance(bn_param, dict) or bn_param.get("mode") not in ("train", "test"):
-            raise ValueError(f"`bn_param` must be a dict whose 'mode' is 'train' or 'test', got {bn_param!r}.")
-        eps, momentum = bn_param.get("eps", 1e-5), bn_param.get("momentum", 0.9)
-        for k, init in (("running_mean", torch.zeros), ("running_var", torch.ones)):
-            if bn_param.get(k) is None: bn_param[k] = init(C, dtype=x.dtype, device=x.device)
-        if bn_param["mode"] == "train":
-            M = x.numel() // C
-            if M < 2: raise ValueError(f"Batch norm in 'train' mode needs more than one value per channel, got `x` of shape {tuple(x.shape)}.")
-            mu = x.sum((0, 2, 3)) / M
-            xmu = x - _c(mu)
-            var = (xmu * xmu).sum((0, 2, 3)) / M                     # biased variance, as the course's layer
-            bn_param["running_mean"] = momentum * bn_param["running_mean"] + (1 - momentum) * mu
-            bn_param["running_var"] = momentum * bn_param["running_var"] + (1 - momentum) * var
-        else:
-            M, xmu, var = None, x - _c(bn_param["running_mean"]), bn_param["running_var"]
-        istd = (var + eps).rsqrt()
-        scale = gamma * istd                                          # gamma * xhat = xmu * scale
-        out = torch.addcmul(_c(beta), xmu, _c(scale)).clamp_min_(0)
-        return out, (xmu, out, istd, scale, M)
+        z, bn_cache = SpatialBatchNorm.forward(x, gamma, beta, bn_param)
+        out = z.clamp_min_(0)                                         # the ReLU, in place: the cache holds xhat, not z
+        return out, (bn_cache, out)
 
     @staticmethod
     def backward(dout,   # upstream gradient, shape (N, C, H, W)
                  cache): # from `forward`
         "Return `(dx, dgamma, dbeta)`."
-        xmu, out, istd, scale, M = cache
+        bn_cache, out = cache
         check_tensor(dout, "dout", shape=tuple(out.shape))
         dz = torch.ops.aten.threshold_backward(dout, out, 0)          # dout where out > 0, else 0: the ReLU
-        dbeta = dz.sum((0, 2, 3))
-        dgamma = (dz * xmu).sum((0, 2, 3)) * istd                     # sum of dz * xhat
-        if M is None: return dz * _c(scale), dgamma, dbeta            # test mode: the statistics are constants
-        # dx = scale * (dz - dbeta/M - xhat * dgamma/M) = scale * dz + a * xmu + c, per channel
-        a, c = -scale * istd * dgamma / M, -scale * dbeta / M
-        dx = torch.addcmul(_c(c), dz, _c(scale)).addcmul_(xmu, _c(a))
-        return dx, dgamma, dbeta
+        return SpatialBatchNorm.backward(dz, bn_cache)
 
 # %% ../nbs/18_train.ipynb 34
 class CifarNet(DeepConvNet):
@@ -582,8 +556,7 @@ def run(cfg, log=print):
     final_val = st["history"]["val_acc"][-1]
     if st["best"] is not None:
         model.params = st["best"]["params"]; _load_bn_state(model, st["best"]["bn"], device)
-    model.save(out / "best.pt")
-    atomic_save({"bn_params": _bn_state(model)}, out / "best_bn.pt")
+    model.save(out / "best.pt")                                       # params, and batch-norm running statistics where the model has them
     t0 = time.perf_counter()
     val_acc, test_acc = accuracy(model, val), accuracy(model, test)
     tta = {"val_acc_tta": accuracy(model, val, tta=True), "test_acc_tta": accuracy(model, test, tta=True)} if cfg["tta"] else {}
