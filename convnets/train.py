@@ -476,8 +476,7 @@ def run(cfg, log=print):
     st = dict(step=0, epoch=0, batch=0, elapsed=0.0, perm=None, best_val_acc=-1.0, best=None,
               history={k: [] for k in ("loss", "loss_step", "eval_step", "train_acc", "val_acc", "lr")})
     if ckpt is not None:
-        model.load_state_dict(ckpt["model"], device=device)
-        _load_bn_state(model, ckpt["bn_params"], device)
+        model.load_state_dict(ckpt["model"], device=device)      # params and batch-norm running statistics
         configs = _to(ckpt["optim"], device)
         for k in ("step", "epoch", "batch", "elapsed", "perm", "best_val_acc", "best", "history"): st[k] = ckpt[k]
         gen.set_state(ckpt["rng"]["data"]); torch.set_rng_state(ckpt["rng"]["torch"])
@@ -495,7 +494,7 @@ def run(cfg, log=print):
         if not ctx.is_main: return                                   # every rank holds the same state; rank 0 writes it
         rng = {"data": gen.get_state(), "torch": torch.get_rng_state(),
                "cuda": torch.cuda.get_rng_state(device) if device.type == "cuda" else None}
-        atomic_save({"format": CKPT_FORMAT, "config": cfg, "model": model.state_dict(), "bn_params": _bn_state(model),
+        atomic_save({"format": CKPT_FORMAT, "config": cfg, "model": model.state_dict(),
                      "optim": _to(configs, "cpu"), "rng": rng, **{k: _to(v, "cpu") for k, v in st.items()}}, out / "checkpoint.pt")
 
     def evaluate():
