@@ -3,7 +3,7 @@
 
     python tools/run_tests.py                  # default run: cells flagged slow/cuda are skipped
     python tools/run_tests.py --flags slow     # also run the long experiments
-    python tools/run_tests.py --flags "slow cuda" --path nbs/10_fast_conv.ipynb
+    python tools/run_tests.py --flags "slow cuda" --path nbs/11_fast_conv.ipynb
 
 Each notebook runs with nbdev's own `test_nb` (same cell filtering, same flags from settings.ini),
 in parallel worker processes. A notebook passes when all of its executed cells run without error.
