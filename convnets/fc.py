@@ -151,6 +151,7 @@ class FullyConnectedNet(Model):
             else: h, cache = Linear_ReLU.forward(h, p[f"W{i}"], p[f"b{i}"])
             drop_cache = None
             if self.use_dropout: h, drop_cache = Dropout.forward(h, self.dropout_param)
+            self.observe(f"layer{i}", h)                    # for activation statistics (`Model.observe`); a no-op by default
             caches.append((cache, drop_cache))
         L = self.num_layers
         scores, last_cache = Linear.forward(h, p[f"W{L}"], p[f"b{L}"])

@@ -39,12 +39,17 @@ def main():
     os.chdir(fn.parent)
     sys.path.insert(0, str(Path(cfg.config_path)))
     shell = CaptureShell()
+    current = {}
     def pre(cell):
+        current["cell"] = cell
         if cell.cell_type != "code": return True
         src = cell.source.lstrip()
         if src.startswith("#| hide") and "nbdev_export" in src: return True   # the export cell: not needed to run
         return bool(_flags(cell) & skip)
-    shell.run_all(nb, exc_stop=True, preproc=pre)
+    try: shell.run_all(nb, exc_stop=True, preproc=pre)
+    except BaseException:
+        print(f"{fn.name}: this cell failed, the notebook was not changed:\n{current['cell'].source}\n", file=sys.stderr)
+        raise
     write_nb(nb, fn)
     print(f"ran {fn.name}; outputs saved (cells flagged {sorted(skip) or 'nothing'} kept their old outputs)")
 
