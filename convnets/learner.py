@@ -169,9 +169,11 @@ class Learner:
         batches = iter(self.dl)
         while self.progress < 1:          # check before drawing a batch: a stopped run draws nothing it does not use
             t0 = time.perf_counter()
-            try: self.xb, self.yb = next(batches)
-            except StopIteration: break
-            try: self._one_batch(t0)
+            try:
+                self.callback("before_batch")  # before the draw, so a callback that stops the run here leaves the data order as it was
+                try: self.xb, self.yb = next(batches)
+                except StopIteration: break
+                self._one_batch(t0)
             except CancelBatchException: pass
             if self.step % len(self.dl) == 0: break
         if self.step % len(self.dl) == 0 and self.step > 0:     # every batch of this epoch is done
@@ -180,7 +182,6 @@ class Learner:
 
     def _one_batch(self, t0):
         "One step: the loss and every gradient from `model.loss`, then the update rule on every parameter."
-        self.callback("before_batch")
         self.training = True
         try: self.loss, self.grads = self.model.loss(self.xb, self.yb)
         finally: self.training = False
@@ -459,8 +460,9 @@ class ProgressBar(Callback):
             self.write(self.fmt_step(l) if self.fmt_step else self._comment()); self.t_print = time.perf_counter()
     def after_eval(self):
         l = self.learn
-        self.write(self.fmt_eval(l) if self.fmt_eval else
-                   f"epoch {l.epoch} step {l.step}: " + ", ".join(f"{k} {v:.4f}" for k, v in l.metrics.items()))
+        msg = (self.fmt_eval(l) if self.fmt_eval else
+               f"epoch {l.epoch} step {l.step}: " + ", ".join(f"{k} {v:.4f}" for k, v in l.metrics.items()))
+        if msg is not None: self.write(msg)
     def write(self, msg):
         "Print `msg` on its own line, without breaking the bar."
         if self.kind == "terminal": sys.stdout.write("\r\033[K")

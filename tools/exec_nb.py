@@ -39,6 +39,7 @@ def main():
     os.chdir(fn.parent)
     sys.path.insert(0, str(Path(cfg.config_path)))
     shell = CaptureShell()
+    shell.run_cell("import warnings; warnings.filterwarnings('ignore', message='pkg_resources is deprecated')")
     current = {}
     def pre(cell):
         current["cell"] = cell
