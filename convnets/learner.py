@@ -83,7 +83,8 @@ class Callback:
 UPDATE_RULES = {"sgd": sgd, "sgd_momentum": sgd_momentum, "rmsprop": rmsprop, "adam": adam}
 
 def get_rule(rule):
-    "An update rule from its name in `UPDATE_RULES`, or a function `rule(w, dw, config) -> (next_w, config)` as is."
+    "An update rule from its name in `UPDATE_RULES`; a function `rule(w, dw, config) -> (next_w, config)`, or an object whose `step(learn)` updates every parameter at once, as is."
+    if hasattr(rule, "step") and not isinstance(rule, str): return rule
     if isinstance(rule, str):
         if rule not in UPDATE_RULES:
             raise ValueError(f"Unknown update rule {rule!r}; use one of {sorted(UPDATE_RULES)} or a function rule(w, dw, config) -> (next_w, config).")
@@ -192,8 +193,15 @@ class Learner:
         self.step += 1; self.train_time += self.step_time
         self.callback("after_batch")
 
+    def train_step(self, xb, yb):
+        "One training step on the batch `(xb, yb)`, with the step's callbacks (for benchmarks and tests; `fit` draws its own batches)."
+        self.xb, self.yb = xb, yb
+        self._one_batch(time.perf_counter())
+        return self.loss
+
     def update(self):
         "Apply the update rule to every parameter with its gradient and its own config (state such as Adam's moments)."
+        if hasattr(self.rule, "step"): return self.rule.step(self)   # a rule that updates all parameters at once
         params, grads, configs = self.model.params, self.grads, self.optim_configs
         missing = set(params) - set(grads)
         if missing: raise KeyError(f"`model.loss` returned no gradient for parameter(s) {sorted(missing)}.")
@@ -252,7 +260,7 @@ class Learner:
         for cb in self.cbs:
             if type(cb).__name__ in state["cbs"]: cb.load_state_dict(state["cbs"][type(cb).__name__])
 
-# %% ../nbs/07_learner.ipynb 30
+# %% ../nbs/07_learner.ipynb 32
 class Recorder(Callback):
     "The loss of every step (and the learning rate, when the rule has one)."
     order = 10
@@ -263,7 +271,7 @@ class Recorder(Callback):
     def state_dict(self): return {"loss": self.loss, "lr": self.lr}
     def load_state_dict(self, s): self.loss, self.lr = list(s["loss"]), list(s["lr"])
 
-# %% ../nbs/07_learner.ipynb 31
+# %% ../nbs/07_learner.ipynb 33
 class StopOnNaN(Callback):
     "Stop with a clear error when the loss stops being a finite number (before a checkpoint could save the broken state)."
     order = 11
@@ -272,7 +280,7 @@ class StopOnNaN(Callback):
         if self.learn.step % self.every == 0 and not math.isfinite(float(self.learn.loss)):
             raise FloatingPointError(f"The loss became {float(self.learn.loss)} at step {self.learn.step}; lower the learning rate.")
 
-# %% ../nbs/07_learner.ipynb 32
+# %% ../nbs/07_learner.ipynb 34
 class Evaluate(Callback):
     "Compute `metrics` (name -> fn(learn)) every `every` epochs, after the first step when `first_step`, and at the end when `at_end`; keep their history."
     order = 20
@@ -292,11 +300,11 @@ class Evaluate(Callback):
     def state_dict(self): return {"history": self.history}
     def load_state_dict(self, s): self.history = {k: list(v) for k, v in s["history"].items()}
 
-# %% ../nbs/07_learner.ipynb 33
+# %% ../nbs/07_learner.ipynb 35
 class BestParams(Callback):
-    "Keep a copy of the parameters (and batch-norm running statistics) with the best value of metric `key`; restore them at the end when `restore`."
+    "Keep a copy of the parameters (and batch-norm running statistics) with the best value of metric `key`; `apply()` puts them into the model."
     order = 30
-    def __init__(self, key="val_acc", restore=True): self.key, self.restore, self.best, self.best_value = key, restore, None, -math.inf
+    def __init__(self, key="val_acc"): self.key, self.best, self.best_value = key, None, -math.inf
     def after_eval(self):
         v = self.learn.metrics.get(self.key)
         if v is not None and (v > self.best_value or self.best is None):
@@ -304,8 +312,6 @@ class BestParams(Callback):
             self.best_value = v
             self.best = {"params": {k: t.detach().clone() for k, t in m.params.items()},
                          "bn": [{k: p[k].detach().clone() for k in ("running_mean", "running_var") if k in p} for p in getattr(m, "bn_params", [])]}
-    def after_fit(self):
-        if self.restore and self.best is not None: self.apply()
     def apply(self):
         "Put the best parameters (and statistics) into the model."
         m = self.learn.model
@@ -314,7 +320,7 @@ class BestParams(Callback):
     def state_dict(self): return {"best": self.best, "best_value": self.best_value}
     def load_state_dict(self, s): self.best, self.best_value = s["best"], s["best_value"]
 
-# %% ../nbs/07_learner.ipynb 35
+# %% ../nbs/07_learner.ipynb 37
 def predict(model,            # a model whose `loss(X)` returns scores
             X,                # inputs, first dimension is the example
             batch_size=500,   # examples per forward pass
@@ -339,7 +345,7 @@ def accuracy(model, X, y, batch_size=500, transform=None, tta=False):
     pred = predict(model, X, batch_size, transform, tta).argmax(1)
     return (pred.cpu() == y.cpu()).to(torch.float64).mean().item()
 
-# %% ../nbs/07_learner.ipynb 40
+# %% ../nbs/07_learner.ipynb 42
 def lr_at(progress,            # fraction of the run done, in [0, 1]
           base_lr,             # the peak (or constant) learning rate
           schedule="onecycle", # 'constant', 'onecycle' (linear warm-up, cosine decay) or 'linear' (warm-up, linear decay)
@@ -378,7 +384,7 @@ class LRDecay(Callback):
                                f"the update rule {rule_name(self.learn.rule)!r} did not set one.")
             c["learning_rate"] *= self.factor
 
-# %% ../nbs/07_learner.ipynb 45
+# %% ../nbs/07_learner.ipynb 47
 def _plain(obj, where="the state"):
     "Copy `obj` for a checkpoint, keeping only tensors (moved to the CPU), numbers, strings, None, lists and dicts."
     if isinstance(obj, torch.Tensor): return obj.detach().cpu().clone()
@@ -424,7 +430,7 @@ class Checkpoint(Callback):
         if self.at_end and self.saved_step != self.learn.step: self.save()
     def after_interrupt(self): self.save()
 
-# %% ../nbs/07_learner.ipynb 52
+# %% ../nbs/07_learner.ipynb 54
 def _isatty(stream):
     try: return bool(stream.isatty())
     except (AttributeError, ValueError): return False
@@ -473,7 +479,7 @@ class ProgressBar(Callback):
             self.bar.update(1000)
             if self.kind == "terminal": print(flush=True)
 
-# %% ../nbs/07_learner.ipynb 55
+# %% ../nbs/07_learner.ipynb 57
 class ActivationStats(Callback):
     "Every `every` training steps: the mean, standard deviation and fraction of near-zero values (|h| <= `eps`) of each hidden activation the model reports with `Model.observe`."
     order = 60
@@ -514,7 +520,7 @@ class ActivationStats(Callback):
     def state_dict(self): return {"stats": {k: [[t, s] for t, s in v] for k, v in self.stats.items()}}
     def load_state_dict(self, st): self.stats = {k: [(t, s) for t, s in v] for k, v in st["stats"].items()}
 
-# %% ../nbs/07_learner.ipynb 61
+# %% ../nbs/07_learner.ipynb 63
 class LRFinder(Callback):
     "The learning-rate range test (Smith 2017): raise the rate geometrically from `start_lr` to `end_lr` over `num_steps` steps, recording the smoothed loss; stop when it diverges."
     order = -20
