@@ -20,7 +20,10 @@ Checks, each counted as passed or failed:
   unreachable), waits for the load event and for MathJax's queue to empty, then checks in the DOM that every
   TeX formula was typeset (`.MathJax` frames = `script[type^="math/tex"]`), that there is no MathJax error
   (`merror`, "Math Processing Error", unknown macros shown in red), that no raw TeX (`$$`, `$\frac..$`, `\(`,
-  `\begin{`) is left in the visible text, that the sidebar is there and that every embedded image displays;
+  `\begin{`) is left in the visible text, that the sidebar is there and that every embedded image displays,
+  and that every formula inside a table cell renders on one line: MathJax did not break it into lines, and it is
+  no taller than the same formula typeset again outside any table (a formula squeezed into a narrow cell and
+  broken after every symbol is several times taller);
 - screenshots (in `screenshots/`, gitignored): `home.png` (index.html), `derivation.png` (the page with the most
   display math, or --math-page; it must have typeset math), `plot.png` (the first page in sidebar order with an
   embedded PNG, or --plot-page, scrolled to the image; the PNG must be valid).
@@ -259,6 +262,48 @@ PAGE_REPORT = r"""(() => {
           images: imgs.length, broken_images: imgs.filter(i => !(i.complete && i.naturalWidth > 0)).length};
 })()"""
 
+# Formulas inside table cells: each must render on one line. MathJax 2 marks a formula it broke into lines
+# (`isMultiline` on a node of its element tree, class MathJax_FullWidth on its frame); independently of the
+# renderer, the formula's box must be no taller than the same TeX typeset alone, outside any table, where
+# nothing limits its width (TABLE_MATH_TOLERANCE times that height, plus a pixel for rounding).
+TABLE_MATH_TOLERANCE = 1.25
+TABLE_MATH_REPORT = r"""new Promise(done => {
+  const scripts = [...document.querySelectorAll('td script[type^="math/tex"], th script[type^="math/tex"]')];
+  if (!scripts.length || !window.MathJax || !MathJax.Hub) return done({n: 0, bad: []});
+  const box = el => { const f = el && document.getElementById(el.id + '-Frame');
+                      return f ? (f.querySelector('.math') || f) : null; };
+  const multiline = n => !!n && (n.isMultiline || (n.data || []).some(multiline));
+  // The same formulas again, each in its own block of a wide, invisible box at the top of the page.
+  const ref = document.createElement('div');
+  ref.style.cssText = 'position:absolute; left:0; top:0; width:4000px; visibility:hidden';
+  const copies = scripts.map(s => { const d = document.createElement('div'), c = document.createElement('script');
+    c.type = 'math/tex'; c.text = s.textContent; d.appendChild(c); ref.appendChild(d); return c; });
+  document.body.appendChild(ref);
+  MathJax.Hub.Queue(['Typeset', MathJax.Hub, ref], () => {
+    const bad = [];
+    scripts.forEach((s, i) => {
+      const b = box(s), r = box(copies[i]), jax = MathJax.Hub.getJaxFor(s);
+      if (!b) return;
+      const h = b.getBoundingClientRect().height, h1 = r ? r.getBoundingClientRect().height : 0;
+      const frame = document.getElementById(s.id + '-Frame');
+      const broken = (jax && multiline(jax.root)) || frame.classList.contains('MathJax_FullWidth');
+      if (broken || (h1 > 0 && h > %(tol)s * h1 + 1))
+        bad.push({tex: s.textContent.trim().slice(0, 60), ratio: h1 > 0 ? h / h1 : null, broken});
+    });
+    MathJax.Hub.getAllJax(ref).forEach(j => j.Remove()); ref.remove();
+    done({n: scripts.length, bad});
+  });
+})""" % {"tol": TABLE_MATH_TOLERANCE}
+
+def table_math_problems(t):
+    "Problems in a TABLE_MATH_REPORT: formulas in table cells that do not render on one line."
+    if not t["bad"]: return []
+    ex = "; ".join(f"{b['tex']!r} " + (f"{b['ratio']:.1f}x its one-line height" if b["ratio"] else "")
+                   + (" (MathJax broke it into lines)" if b["broken"] else "") for b in t["bad"][:3])
+    return [f"{len(t['bad'])} of {t['n']} formulas in table cells wrap onto several lines, e.g. {ex} "
+            "(keep math in tables on one line: see nbs/styles.css and the MathJax line-breaking setting in tools/docs.py)"]
+
+
 _re_raw_tex = re.compile(r"\$\$|\\\(|\\\[|\\begin\{|\$[^$\n]{0,200}?\\[A-Za-z]+[^$\n]{0,200}?\$")
 
 def page_problems(r):
@@ -375,10 +420,13 @@ def main(argv=None):
                 r = reports[page] = browser.eval(PAGE_REPORT)
                 problems = page_problems(r)
                 if state != "typeset": problems.append(f"MathJax did not run ({state})")
+                t = r["table_math"] = browser.eval(TABLE_MATH_REPORT, timeout=browser.timeout)
+                problems += table_math_problems(t)
             except Exception as e:
                 problems, secs = [f"{type(e).__name__}: {e}"], 0
             res.add(not problems, f"browser {page}",
                     f"{reports[page]['rendered']} formulas typeset, no MathJax errors, no raw TeX"
+                    f"{', the %d in tables on one line' % reports[page]['table_math']['n'] if page in reports and reports[page].get('table_math', {}).get('n') else ''}"
                     f"{', %d plots shown' % reports[page]['images'] if page in reports and reports[page]['images'] else ''}"
                     f" ({secs:.1f}s)" if not problems else "; ".join(problems))
         print(f"      ({time.time()-t1:.0f}s for {len(order)} pages)")

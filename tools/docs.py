@@ -31,7 +31,9 @@ How it works:
    listed under it) and links to the previous and next pages.
 5. MathJax 2.7.9 is copied from the `jupyter-server-mathjax` wheel (a dev requirement) into `<out>/mathjax/`,
    so math renders with no network access; require.js, the widget manager and mermaid are left out. The build
-   fails if any page still loads a script, style sheet, image or font from another host.
+   fails if any page still loads a script, style sheet, image or font from another host. MathJax's automatic
+   line breaking is off (as with Quarto's MathJax 3), and `nbs/styles.css`, the style sheet Quarto adds to every
+   page, is added here too: it keeps math in table cells on one line and lets wide tables and formulas scroll.
 Processed notebooks are cached in `<out>/.cache/`, keyed by the notebook, the package's source, settings.ini
 and this script, so a rebuild only processes what changed.
 
@@ -45,10 +47,13 @@ ROOT = Path(__file__).resolve().parent.parent
 
 MATHJAX_CONFIG = "TeX-AMS-MML_HTMLorMML-full"
 # The wheel ships only the STIX-Web web fonts: tell MathJax to use them and not to look for TeX or image fonts.
+# Automatic line breaking stays off, as on the Quarto site (MathJax 3 does not break lines): MathJax 2 measures
+# the width available before the page is laid out, and in a table cell (still narrow then) it would break a
+# formula after every symbol. A formula wider than the page scrolls sideways instead (see nbs/styles.css).
 MATHJAX_FONTS = """<script type="text/x-mathjax-config">
 MathJax.Hub.Config({"HTML-CSS": {availableFonts: [], preferredFont: null, webFont: "STIX-Web", imageFont: null,
-                                   linebreaks: {automatic: true}},
-                    SVG: {font: "STIX-Web"}, messageStyle: "none"});
+                                   linebreaks: {automatic: false}},
+                    SVG: {font: "STIX-Web", linebreaks: {automatic: false}}, messageStyle: "none"});
 </script>"""
 
 SITE_CSS = """
@@ -363,6 +368,12 @@ def remote_resources(text):
     return found
 
 
+def project_css(nbs):
+    "The project's `styles.css` (what Quarto adds to every page), so both sites share its rules (math in tables, wide tables)."
+    f = Path(nbs) / "styles.css"
+    return "\n/* nbs/styles.css */\n" + f.read_text(encoding="utf-8") if f.exists() else ""
+
+
 def copy_mathjax(out):
     "Copy MathJax 2.7.9 from the jupyter-server-mathjax wheel into `out/mathjax` (skipped when already there)."
     spec = importlib.util.find_spec("jupyter_server_mathjax")
@@ -475,6 +486,7 @@ def build(nbs=None, out=None, strict=False, quiet=False, force=False):
     cache = out / ".cache"; cache.mkdir(exist_ok=True)
     salt = _cache_salt(cfg)
     copy_mathjax(out)
+    site_css = SITE_CSS + project_css(nbs)
     log(f"Building {len(order_nbs)} pages from {nbs} into {out}")
 
     from jinja2 import DictLoader
@@ -526,7 +538,7 @@ def build(nbs=None, out=None, strict=False, quiet=False, force=False):
                 body, _ = exporter.from_notebook_node(node, resources={
                     "metadata": {"name": f"{project} - {fm['title']}"},
                     "site": {"title": fm["title"], "description": fm.get("description", ""),
-                             "css": SITE_CSS, "mathjax_fonts": MATHJAX_FONTS}})
+                             "css": site_css, "mathjax_fonts": MATHJAX_FONTS}})
                 body = body.replace(f"<title>{html.escape(fm['title'])}</title>",
                                     f"<title>{html.escape(project)} - {html.escape(fm['title'])}</title>", 1)
                 soup = BeautifulSoup(body, "html.parser")
