@@ -19,7 +19,7 @@ def _check_positive_int(v, name):
 def kaiming_initializer(Din:int,                # input dimension (linear) or number of input channels (conv)
                         Dout:int,               # output dimension (linear) or number of filters (conv)
                         K:int=None,             # filter size; `None` gives a linear weight
-                        relu:bool=True,         # gain 2 when a ReLU follows, else gain 1
+                        relu:bool=True,         # gain 2 when a ReLU follows (He et al.), else gain 1 (LeCun et al.)
                         device='cpu',           # device of the returned tensor
                         dtype=torch.float32):   # floating-point dtype of the returned tensor
     "Gaussian weights with std `sqrt(gain / fan_in)`: shape `(Din, Dout)`, or `(Dout, Din, K, K)` when `K` is given."
