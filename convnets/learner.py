@@ -430,7 +430,7 @@ class Checkpoint(Callback):
         if self.at_end and self.saved_step != self.learn.step: self.save()
     def after_interrupt(self): self.save()
 
-# %% ../nbs/07_learner.ipynb 54
+# %% ../nbs/07_learner.ipynb 55
 def _isatty(stream):
     try: return bool(stream.isatty())
     except (AttributeError, ValueError): return False
@@ -479,7 +479,7 @@ class ProgressBar(Callback):
             self.bar.update(1000)
             if self.kind == "terminal": print(flush=True)
 
-# %% ../nbs/07_learner.ipynb 57
+# %% ../nbs/07_learner.ipynb 58
 class ActivationStats(Callback):
     "Every `every` training steps: the mean, standard deviation and fraction of near-zero values (|h| <= `eps`) of each hidden activation the model reports with `Model.observe`."
     order = 60
@@ -520,7 +520,7 @@ class ActivationStats(Callback):
     def state_dict(self): return {"stats": {k: [[t, s] for t, s in v] for k, v in self.stats.items()}}
     def load_state_dict(self, st): self.stats = {k: [(t, s) for t, s in v] for k, v in st["stats"].items()}
 
-# %% ../nbs/07_learner.ipynb 63
+# %% ../nbs/07_learner.ipynb 64
 class LRFinder(Callback):
     "The learning-rate range test (Smith 2017): raise the rate geometrically from `start_lr` to `end_lr` over `num_steps` steps, recording the smoothed loss; stop when it diverges."
     order = -20
