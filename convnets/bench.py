@@ -315,7 +315,7 @@ def train_torch_twin(cfg,        # a configuration from `parse_config`
     if cfg["tta"]: res["test_acc_tta"] = acc(test, True)
     return res
 
-# %% ../nbs/21_benchmarks.ipynb 36
+# %% ../nbs/21_benchmarks.ipynb 37
 def main(argv=None):
     "`python -m convnets.bench`: print the benchmark tables for a device and write them as JSON."
     p = argparse.ArgumentParser(prog="python -m convnets.bench", description="Benchmarks of the convnets package against torch.nn + autograd.",
@@ -353,5 +353,5 @@ def main(argv=None):
     print(f"wrote {a.json}")
     return results
 
-# %% ../nbs/21_benchmarks.ipynb 37
+# %% ../nbs/21_benchmarks.ipynb 38
 if __name__ == "__main__" and "__file__" in globals(): main()   # `python -m convnets.bench`; a notebook kernel has no __file__
