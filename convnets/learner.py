@@ -17,7 +17,8 @@ from .optim import sgd, sgd_momentum, rmsprop, adam
 # %% ../nbs/07_learner.ipynb 8
 class Batches:
     "Minibatches of `(X, y)`, in a seeded order that can be saved and resumed exactly."
-    def __init__(self, X, y,               # examples (first dimension) and their labels
+    def __init__(self, X,                  # examples, first dimension is the example
+                 y,                        # their labels, shape (N,)
                  batch_size:int,           # examples per batch
                  order="epoch",            # 'epoch': a fresh permutation each epoch; 'random': each batch a fresh random draw (the course's Solver); 'fixed': in order
                  seed:int=0,               # seed of the order (a CPU `torch.Generator`)
