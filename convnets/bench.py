@@ -130,7 +130,7 @@ class TorchOptimizer:
 def torch_optimizer(name, params, lr):
     "The `torch.optim` optimizer that does what our update rule `name` does, with our rule's default settings."
     o = torch.optim
-    make = {"sgd": lambda: o.SGD(params, lr=lr), "sgd_momentum": lambda: o.SGD(params, lr=lr, momentum=0.9),
+    make = {"sgd": lambda: o.SGD(params, lr=lr), "sgd_momentum": lambda: o.SGD(params, lr=lr, momentum=0.9), "sgd_nesterov": lambda: o.SGD(params, lr=lr, momentum=0.9, nesterov=True),
             "rmsprop": lambda: o.RMSprop(params, lr=lr, alpha=0.99, eps=1e-8), "adam": lambda: o.Adam(params, lr=lr, betas=(0.9, 0.999), eps=1e-8)}
     if name not in make: raise ValueError(f"No torch optimizer for update rule {name!r}; use one of {sorted(make)}.")
     return make[name]()

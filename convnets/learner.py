@@ -12,7 +12,7 @@ __all__ = ['ORDERS', 'UPDATE_RULES', 'EVENTS', 'SCHEDULES', 'CKPT_FORMAT', 'Batc
 import math, numbers, sys, time
 import torch
 from .core import check_tensor, atomic_save, safe_load
-from .optim import sgd, sgd_momentum, rmsprop, adam
+from .optim import sgd, sgd_momentum, sgd_nesterov, rmsprop, adam
 
 # %% ../nbs/07_learner.ipynb 8
 class Batches:
@@ -81,7 +81,7 @@ class Callback:
     def __repr__(self): return type(self).__name__
 
 # %% ../nbs/07_learner.ipynb 19
-UPDATE_RULES = {"sgd": sgd, "sgd_momentum": sgd_momentum, "rmsprop": rmsprop, "adam": adam}
+UPDATE_RULES = {"sgd": sgd, "sgd_momentum": sgd_momentum, "sgd_nesterov": sgd_nesterov, "rmsprop": rmsprop, "adam": adam}
 
 def get_rule(rule):
     "An update rule from its name in `UPDATE_RULES`; a function `rule(w, dw, config) -> (next_w, config)`, or an object whose `step(learn)` updates every parameter at once, as is."
