@@ -4,7 +4,7 @@
 
 # %% auto 0
 __all__ = ['CLASSES', 'CIFAR10_URL', 'CIFAR10_MD5', 'CIFAR10_FOLDER', 'TRAIN_FILES', 'TEST_FILES', 'META_FILE', 'IMAGES_PER_FILE',
-           'AUGMENTS', 'data_dir', 'find_CIFAR10', 'load_CIFAR10_batch', 'load_CIFAR10', 'show_samples',
+           'AUGMENTS', 'PAD_MODES', 'data_dir', 'find_CIFAR10', 'load_CIFAR10_batch', 'load_CIFAR10', 'show_samples',
            'preprocess_CIFAR10', 'get_CIFAR10_data', 'channel_stats', 'DeviceData', 'augment']
 
 # %% ../nbs/02_data.ipynb 5
@@ -319,23 +319,43 @@ class DeviceData:
 
 # %% ../nbs/02_data.ipynb 90
 AUGMENTS = ("none", "flip", "crop+flip")  # the modes of `augment`
+PAD_MODES = ("zeros", "reflect")          # its crop paddings
+
+def _reflect(u, size):  # indices in [-(size-1), 2(size-1)] mirrored into [0, size), the edge pixel not repeated
+    return (size - 1) - ((size - 1) - u.abs()).abs()
+
+def _reflect_crop(x, offs, flip, pad):
+    "The crop of `augment` with reflect padding: read x itself at mirrored indices, no padded copy."
+    N, C, H, W = x.shape
+    dev = x.device
+    ar = torch.arange(W, device=dev)
+    rows = _reflect(offs[0].view(N, 1) + torch.arange(H, device=dev) - pad, H)                        # (N, H)
+    cols = _reflect(offs[1].view(N, 1) + torch.where(flip.view(N, 1), W - 1 - ar, ar) - pad, W)       # (N, W)
+    n = torch.arange(N, device=dev).view(N, 1, 1, 1)
+    c = torch.arange(C, device=dev).view(1, C, 1, 1)
+    return x[n, c, rows.view(N, 1, H, 1), cols.view(N, 1, 1, W)]
 
 def augment(x,                 # uint8 or float batch, shape (N, C, H, W)
             mode="crop+flip",  # 'none', 'flip' or 'crop+flip'
-            pad=4,             # crop: zero-pad by `pad` pixels, then cut a random H x W window
-            generator=None):   # torch.Generator for the random choices: on the CPU (default), or on x's device
+            pad=4,             # crop: pad by `pad` pixels, then cut a random H x W window
+            generator=None,    # torch.Generator for the random choices: on the CPU (default), or on x's device
+            pad_mode="zeros"): # crop padding: 'zeros', or 'reflect' (mirror the image, as F.pad(mode='reflect'))
     "Random horizontal flips and/or random crops of a batch, with tensor indexing only (no Python loop over images)."
     if mode not in AUGMENTS: raise ValueError(f"`mode` must be one of {AUGMENTS}, got {mode!r}.")
     check_tensor(x, "x", ndim=4)
     if isinstance(pad, bool) or not isinstance(pad, int) or pad < 0:
         raise ValueError(f"`pad` must be a non-negative integer, got {pad!r}.")
+    if pad_mode not in PAD_MODES: raise ValueError(f"`pad_mode` must be one of {PAD_MODES}, got {pad_mode!r}.")
     if mode == "none": return x
     N, C, H, W = x.shape
+    if pad_mode == "reflect" and mode == "crop+flip" and not (pad < H and pad < W):
+        raise ValueError(f"`pad` must be smaller than the image's height and width for pad_mode='reflect', got pad={pad} for {H} x {W} images.")
     dev = x.device
     gdev = generator.device if generator is not None else torch.device("cpu")  # draw where the generator lives
     flip = (torch.rand(N, generator=generator, device=gdev) < 0.5).to(dev)
     if mode == "flip": return torch.where(flip.view(N, 1, 1, 1), x.flip(3), x)
     offs = torch.randint(0, 2 * pad + 1, (2, N), generator=generator, device=gdev).to(dev)
+    if pad_mode == "reflect": return _reflect_crop(x, offs, flip, pad)
     xp = x.new_zeros(N, C, H + 2 * pad, W + 2 * pad)
     xp[:, :, pad:pad + H, pad:pad + W] = x
     rows = offs[0].view(N, 1) + torch.arange(H, device=dev)                   # (N, H) source rows
