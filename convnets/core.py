@@ -140,6 +140,7 @@ def safe_load(path, map_location="cpu"):
 class Model:
     "Base class for models with a `params` dict: atomic `save` and safe `load`."
     _save_attrs = ("reg",)
+    frozen = frozenset()   # names of parameters the training loop leaves as they are; set per model: `model.frozen = {'W1'}`
 
     def state_dict(self):
         "Everything needed to restore the model: its params and its plain attributes."

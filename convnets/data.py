@@ -5,7 +5,8 @@
 # %% auto 0
 __all__ = ['CLASSES', 'CIFAR10_URL', 'CIFAR10_MD5', 'CIFAR10_FOLDER', 'TRAIN_FILES', 'TEST_FILES', 'META_FILE', 'IMAGES_PER_FILE',
            'AUGMENTS', 'PAD_MODES', 'data_dir', 'find_CIFAR10', 'load_CIFAR10_batch', 'load_CIFAR10', 'show_samples',
-           'preprocess_CIFAR10', 'get_CIFAR10_data', 'channel_stats', 'DeviceData', 'augment']
+           'preprocess_CIFAR10', 'get_CIFAR10_data', 'channel_stats', 'DeviceData', 'augment', 'flip_bits',
+           'alternating_flip_mask', 'alternating_flip']
 
 # %% ../nbs/02_data.ipynb 5
 import math, os, pickle, tempfile, threading, urllib.error, urllib.request
@@ -339,7 +340,8 @@ def augment(x,                 # uint8 or float batch, shape (N, C, H, W)
             mode="crop+flip",  # 'none', 'flip' or 'crop+flip'
             pad=4,             # crop: pad by `pad` pixels, then cut a random H x W window
             generator=None,    # torch.Generator for the random choices: on the CPU (default), or on x's device
-            pad_mode="zeros"): # crop padding: 'zeros', or 'reflect' (mirror the image, as F.pad(mode='reflect'))
+            pad_mode="zeros",  # crop padding: 'zeros', or 'reflect' (mirror the image, as F.pad(mode='reflect'))
+            flip=None):        # bool (N,) on x's device: which images to mirror, instead of random flips (e.g. `alternating_flip_mask`)
     "Random horizontal flips and/or random crops of a batch, with tensor indexing only (no Python loop over images)."
     if mode not in AUGMENTS: raise ValueError(f"`mode` must be one of {AUGMENTS}, got {mode!r}.")
     check_tensor(x, "x", ndim=4)
@@ -352,7 +354,8 @@ def augment(x,                 # uint8 or float batch, shape (N, C, H, W)
         raise ValueError(f"`pad` must be smaller than the image's height and width for pad_mode='reflect', got pad={pad} for {H} x {W} images.")
     dev = x.device
     gdev = generator.device if generator is not None else torch.device("cpu")  # draw where the generator lives
-    flip = (torch.rand(N, generator=generator, device=gdev) < 0.5).to(dev)
+    if flip is None: flip = (torch.rand(N, generator=generator, device=gdev) < 0.5).to(dev)
+    else: check_tensor(flip, "flip", shape=(N,), dtype=torch.bool, device=dev)
     if mode == "flip": return torch.where(flip.view(N, 1, 1, 1), x.flip(3), x)
     offs = torch.randint(0, 2 * pad + 1, (2, N), generator=generator, device=gdev).to(dev)
     if pad_mode == "reflect": return _reflect_crop(x, offs, flip, pad)
@@ -364,3 +367,30 @@ def augment(x,                 # uint8 or float batch, shape (N, C, H, W)
     n = torch.arange(N, device=dev).view(N, 1, 1, 1)
     c = torch.arange(C, device=dev).view(1, C, 1, 1)
     return xp[n, c, rows.view(N, 1, H, 1), cols.view(N, 1, 1, W)]
+
+# %% ../nbs/02_data.ipynb 101
+def flip_bits(n,             # number of training images
+              seed=0,        # seed of the bits (a CPU generator, so any machine gets the same bits)
+              device=None):  # where the bits live: the data's device
+    "One random bit per training image, a bool tensor (n,): whether image i is mirrored in the even epochs of `alternating_flip`."
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1: raise ValueError(f"`n` must be a positive integer, got {n!r}.")
+    return (torch.rand(n, generator=torch.Generator().manual_seed(seed)) < 0.5).to(device)
+
+def alternating_flip_mask(idx,        # the batch's example indices (int tensor (B,)) on the bits' device
+                          epoch,      # the epoch (0-based)
+                          flip_bits): # bool (N,), from `flip_bits`
+    "Which images of the batch to mirror in `epoch`: flip_bits[idx] XOR (epoch is odd)."
+    check_tensor(flip_bits, "flip_bits", ndim=1, dtype=torch.bool)
+    check_tensor(idx, "idx", ndim=1, dtype=(torch.int64, torch.int32), device=flip_bits.device)
+    if isinstance(epoch, bool) or not isinstance(epoch, int) or epoch < 0: raise ValueError(f"`epoch` must be a non-negative integer, got {epoch!r}.")
+    return flip_bits[idx] ^ (epoch % 2 == 1)
+
+def alternating_flip(x,          # batch (B, C, H, W)
+                     idx,        # its example indices (B,), on x's device
+                     epoch,      # the epoch (0-based)
+                     flip_bits): # bool (N,) on x's device, from `flip_bits`
+    "airbench's alternating flip: image `idx[j]` is mirrored in `epoch` iff flip_bits[idx[j]] XOR (epoch is odd); batched."
+    check_tensor(x, "x", ndim=4)
+    flip = alternating_flip_mask(idx, epoch, flip_bits)
+    if flip.shape[0] != x.shape[0]: raise ValueError(f"`idx` has {flip.shape[0]} indices but `x` has {x.shape[0]} images.")
+    return torch.where(flip.view(-1, 1, 1, 1), x.flip(3), x)
