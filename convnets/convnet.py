@@ -59,6 +59,23 @@ def _reg_loss_and_grads(params, grads, names, reg):
         grads[k].add_(w, alpha=2 * reg)
     return reg * penalty
 
+def _bn_stats(bn_params):
+    "The running statistics of each batch-norm layer, on the CPU: what a checkpoint keeps besides the params."
+    return [{k: p[k].detach().cpu() for k in ("running_mean", "running_var") if k in p} for p in bn_params]
+
+def _check_bn_count(model, state):
+    "Refuse a checkpoint whose batch-norm statistics or parameters do not fit `model` (before anything is changed)."
+    n = len(state.get("bn_stats", []))
+    if n != len(model.bn_params):
+        raise ValueError(f"The checkpoint has batch-norm statistics for {n} layers but this model has {len(model.bn_params)} batch-norm layers.")
+    extra = set(state["params"]) - set(model.params)
+    if extra: raise ValueError(f"The checkpoint has parameters {sorted(extra)} that this model lacks; it was saved from a different architecture.")
+
+def _load_bn_stats(model, state):
+    "Put the checkpoint's running statistics into `model.bn_params`, on the model's device and dtype."
+    for p, s in zip(model.bn_params, state.get("bn_stats", [])):
+        for k, v in s.items(): p[k] = v.to(device=model.device, dtype=model.dtype)
+
 # %% ../nbs/16_convnet.ipynb 7
 class ThreeLayerConvNet(Model):
     "conv - relu - 2x2 max pool - affine - relu - affine - softmax, with hand-written gradients."
@@ -217,19 +234,10 @@ class DeepConvNet(Model):
 
     def state_dict(self):
         "Params, plain attributes and the batch-norm running statistics."
-        state = super().state_dict()
-        state["bn_stats"] = [{k: p[k].detach().cpu() for k in ("running_mean", "running_var") if k in p}
-                             for p in self.bn_params]
-        return state
+        return {**super().state_dict(), "bn_stats": _bn_stats(self.bn_params)}
 
     def load_state_dict(self, state, dtype=None, device=None):
         "Restore params and batch-norm running statistics saved by `state_dict`."
-        bn_stats = state.get("bn_stats", [])
-        if len(bn_stats) != len(self.bn_params):
-            raise ValueError(f"The checkpoint has batch-norm statistics for {len(bn_stats)} layers but this model has "
-                             f"{len(self.bn_params)} batch-norm layers (batchnorm={self.batchnorm}).")
-        extra = set(state["params"]) - set(self.params)
-        if extra: raise ValueError(f"The checkpoint has parameters {sorted(extra)} that this model lacks; it was saved from a different architecture.")
+        _check_bn_count(self, state)
         super().load_state_dict(state, dtype=dtype, device=device)
-        for p, s in zip(self.bn_params, bn_stats):
-            for k, v in s.items(): p[k] = v.to(device=self.device, dtype=self.dtype)
+        _load_bn_stats(self, state)

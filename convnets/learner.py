@@ -478,11 +478,15 @@ SCHEDULES = ("constant", "onecycle", "linear")
 class LRSchedule(Callback):
     "Before each step, set the learning rate to `lr_at(learn.progress, base_lr, schedule, warmup)`."
     order = -10
-    def __init__(self, base_lr, schedule="onecycle", warmup=0.25):
-        lr_at(0.0, base_lr, schedule, warmup)                      # check the settings now
+    def __init__(self, base_lr, schedule="onecycle", warmup=0.25,
+                 div=25.0,          # the warm-up starts at base_lr / div
+                 final_div=1e4):    # the decay ends at base_lr / final_div
+        lr_at(0.0, base_lr, schedule, warmup, div, final_div)      # check the settings now
         if not 0.0 <= warmup < 1.0: raise ValueError(f"`warmup` must lie in [0, 1), got {warmup}.")
-        self.base_lr, self.schedule, self.warmup = base_lr, schedule, warmup
-    def before_batch(self): self.learn.set_lr(lr_at(self.learn.progress, self.base_lr, self.schedule, self.warmup))
+        if not (div > 0 and final_div > 0): raise ValueError(f"`div` and `final_div` must be positive, got {div} and {final_div}.")
+        self.base_lr, self.schedule, self.warmup, self.div, self.final_div = base_lr, schedule, warmup, div, final_div
+    def before_batch(self):
+        self.learn.set_lr(lr_at(self.learn.progress, self.base_lr, self.schedule, self.warmup, self.div, self.final_div))
 
 class LRDecay(Callback):
     "Multiply every parameter's learning rate by `factor` at the end of each epoch (the course's `lr_decay`)."
@@ -547,6 +551,7 @@ class Lookahead(Callback):
     order = 15                                   # after the loss is recorded, before evaluations (20) see the weights
     def __init__(self, every=5,                  # steps between updates of the average
                  start_epoch=0,                  # first epoch (0-based) in which the average is kept
+                 start_progress=0.0,             # ... and the fraction of the run (`Learner.progress`) from which it is kept
                  decay_base=0.95,                # rho = decay_base**every * (t/T)**decay_pow
                  decay_pow=3.0):
         if isinstance(every, bool) or not isinstance(every, numbers.Integral) or every < 1: raise ValueError(f"`every` must be a positive integer, got {every!r}.")
@@ -556,7 +561,10 @@ class Lookahead(Callback):
             raise ValueError(f"`decay_base` must lie in (0, 1], got {decay_base!r}.")
         if isinstance(decay_pow, bool) or not isinstance(decay_pow, numbers.Real) or decay_pow < 0:
             raise ValueError(f"`decay_pow` must be a non-negative number, got {decay_pow!r}.")
+        if isinstance(start_progress, bool) or not isinstance(start_progress, numbers.Real) or not 0 <= start_progress < 1:
+            raise ValueError(f"`start_progress` must lie in [0, 1), got {start_progress!r}.")
         self.every, self.start_epoch, self.decay_base, self.decay_pow, self.ema = int(every), start_epoch, decay_base, decay_pow, None
+        self.start_progress = start_progress
 
     def tensors(self):
         "name -> tensor of everything averaged: the model's parameters, then its batch-norm running statistics."
@@ -581,7 +589,7 @@ class Lookahead(Callback):
 
     def after_batch(self):
         l = self.learn
-        if l.epoch < self.start_epoch or l.step % self.every: return
+        if l.epoch < self.start_epoch or l.progress < self.start_progress or l.step % self.every: return
         if self.ema is None: self.ema = {k: t.detach().clone() for k, t in self.tensors().items()}
         else: self.update(self.rho())
 
