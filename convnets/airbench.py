@@ -14,7 +14,7 @@ from .conv import FastConv, FastMaxPool, GlobalMaxPool
 from .batchnorm import BatchNormGELU
 from .normalization import patch_whitening_filters
 from .init import dirac_initializer
-from .convnet import _check_dims, _check_pos_int, _check_input, _bn_stats, _check_bn_count, _load_bn_stats
+from .convnet import _check_dims, _check_pos_int, _start_loss, _bn_stats, _check_bn_count, _load_bn_stats
 from .learner import Callback
 
 # %% ../nbs/17_airbench.ipynb 5
@@ -74,7 +74,7 @@ class AirbenchNet(Model):
         self.frozen = {"whiten_w"} if self.whiten else set()             # names the update skips (`Model.frozen`)
         self.norm_biases = [n for n in P if n.startswith("beta")]          # batch norm's shifts: airbench trains them at a larger rate
         self.warmup_only = ["whiten_b"] if self.whiten else []           # trained for the first part of a run only (`FreezeAfter`)
-        self.bn_params = [{"mode": "train", "momentum": bn_momentum, "eps": bn_eps} for _ in range(2 * len(widths))]
+        self.bn_params = [{"mode": "train", "momentum": bn_momentum, "eps": bn_eps, "route": "kernel"} for _ in range(2 * len(widths))]
 
     def init_whitening(self, X,        # normalised training images (N, C, H, W), float
                        eps=5e-4):      # added to each eigenvalue before the square root
@@ -89,9 +89,7 @@ class AirbenchNet(Model):
              y=None): # labels, shape (N,); None for scores only (batch norm then uses its running statistics)
         "Scores `(N, num_classes)` when `y` is None, else `(loss, grads)`, with no gradient for the names in `self.frozen`."
         P, frozen = self.params, self.frozen
-        _check_input(X, self.input_dims, self.dtype, self.device)
-        mode = "test" if y is None else "train"
-        for bn in self.bn_params: bn["mode"] = mode
+        _start_loss(self, X, y)
         first_trained = not {"whiten_w", "whiten_b"} <= frozen          # is any gradient of the first layer wanted?
         wp = {"stride": 1, "pad": 0, "need_dx": False, "need_dw": "whiten_w" not in frozen}
         h, c0 = FastConv.forward(X, P["whiten_w"], P["whiten_b"], wp)

@@ -49,6 +49,11 @@ def _check_input(X, input_dims, dtype, device):
         raise TypeError(f"`X` has dtype {X.dtype} but the model's parameters have dtype {dtype}; convert with `X.to({dtype})`.")
     check_tensor(X, "X", device=device)
 
+def _start_loss(model, X, y):
+    "Check the batch `X` against `model`; put each batch-norm layer in 'train' mode when labels `y` are given, else in 'test' mode."
+    _check_input(X, model.input_dims, model.dtype, model.device)
+    for bn_param in getattr(model, "bn_params", []): bn_param["mode"] = "test" if y is None else "train"
+
 def _reg_loss_and_grads(params, grads, names, reg):
     "Add `reg * sum(W**2)` over the weights `names`; add `2 reg W` to their gradients in place. Return the penalty."
     if reg == 0: return 0.0
@@ -189,16 +194,14 @@ class DeepConvNet(Model):
         D = Cin * Hc * Wc if head == "flatten" else Cin           # the affine layer's input: the flattened map, or one max per channel
         self.params[f"W{self.num_layers}"] = init(D, num_classes, None, False)
         self.params[f"b{self.num_layers}"] = torch.zeros(num_classes, dtype=dtype, device=device)
-        self.bn_params = [{"mode": "train"} for _ in num_filters] if batchnorm else []
+        self.bn_params = [{"mode": "train", "route": "kernel"} for _ in num_filters] if batchnorm else []   # aten's fused batch-norm kernels
 
     def loss(self,
              X,       # images, shape (N, C, H, W)
              y=None): # labels, shape (N,); None for scores only (batch norm then uses its running statistics)
         "Scores `(N, num_classes)` when `y` is None, else `(loss, grads)`."
         P, L = self.params, self.num_layers
-        _check_input(X, self.input_dims, self.dtype, self.device)
-        mode = "test" if y is None else "train"
-        for bn_param in self.bn_params: bn_param["mode"] = mode
+        _start_loss(self, X, y)
 
         h, caches = X, []
         for i in range(L - 1):

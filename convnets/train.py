@@ -11,7 +11,7 @@ __all__ = ['AIRBENCH', 'PRESETS', 'AUTO', 'MODELS', 'TRAIN_AUGMENTS', 'DATA_HINT
 import argparse, json, os, platform, sys, time
 from pathlib import Path
 import torch
-from .core import atomic_write_text
+from .core import atomic_write_text, keep_freed_memory
 from .gradcheck import reset_seed
 from .data import load_CIFAR10, DeviceData, channel_stats, augment, AUGMENTS, flip_bits, alternating_flip_mask
 from .learner import (Learner, Batches, Recorder, StopOnNaN, Evaluate, BestParams, LRSchedule, Lookahead, Checkpoint, ProgressBar,
@@ -214,12 +214,13 @@ def read_run_checkpoint(path):
     return ck
 
 def torch_settings(device):
-    "Set the global torch switches the trainer wants on `device`, and return them for the start-up summary."
-    if device.type != "cuda": return {"threads": torch.get_num_threads()}
+    "Set the global switches the trainer wants on `device` (malloc keeps freed memory; on CUDA TF32 and cudnn.benchmark), and return them for the start-up summary."
+    keeps = keep_freed_memory()                       # no fresh page faults for each step's temporaries (notebook 00)
+    if device.type != "cuda": return {"threads": torch.get_num_threads(), "malloc_keeps_freed": keeps}
     torch.backends.cuda.matmul.allow_tf32 = True      # TF32 tensor cores for matmuls and convolutions: about 10 bits of mantissa
     torch.backends.cudnn.allow_tf32 = True
     torch.backends.cudnn.benchmark = True             # pick the fastest convolution algorithm for each shape
-    return {"tf32": True, "cudnn_benchmark": True}
+    return {"tf32": True, "cudnn_benchmark": True, "malloc_keeps_freed": keeps}
 
 # %% ../nbs/21_train.ipynb 15
 def save_plots(rec, ev, out, data_name="CIFAR-10"):
@@ -249,7 +250,8 @@ def _describe(cfg, device, settings, train, val, test, model, ctx):
     stop = " and ".join(s for s in [f"{cfg['time_budget']:g} s of training" if cfg["time_budget"] else "",
                                     f"{cfg['epochs']} epochs" if cfg["epochs"] else ""] if s)
     dev = (f"{device} ({torch.cuda.get_device_name(device)}), TF32 on, cudnn.benchmark on" if device.type == "cuda"
-           else f"{device}, {settings['threads']} threads, {platform.processor() or platform.machine()}")
+           else f"{device}, {settings['threads']} threads, {platform.processor() or platform.machine()}"
+                + (", malloc keeps freed memory" if settings.get("malloc_keeps_freed") else ""))
     lines = [
         f"convnets-train: training {arch} ({nparams:,} parameters, hand-written gradients) on CIFAR-10",
         f"  recipe : {cfg['preset']} ({cfg.get('preset_reason', 'chosen with --preset')})",
@@ -346,7 +348,8 @@ def run(cfg, log=print):
         raise
     if not ctx.is_main: return None                                  # rank 0 evaluates and writes the results
     final_val = ev.history["val_acc"][-1] if "val_acc" in ev.history else float("nan")
-    best.apply()                                                     # the parameters (and batch-norm statistics) of the best evaluation
+    final_weights = cfg["model"] == "airbench"                       # airbench's result is its last (averaged) weights, chosen by no test
+    if not final_weights: best.apply()                               # the others: the parameters (and batch-norm statistics) of the best evaluation
     model.save(out / "best.pt")
     t0 = time.perf_counter()
     tta_avg = cfg["airbench"]["tta_average"] if cfg["model"] == "airbench" else "probs"
@@ -358,7 +361,7 @@ def run(cfg, log=print):
                "cpu": platform.processor() or platform.machine(), "load_average": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
                "steps": learn.step, "epochs": learn.step / steps_per_epoch, "train_seconds": learn.train_time,
                "images_per_second": learn.step * bs / max(learn.train_time, 1e-9), "final_val_acc": final_val,
-               "best_val_acc": best.best_value, "tta": cfg["tta"],
+               "best_val_acc": best.best_value, "tested_weights": "final" if final_weights else "best val", "tta": cfg["tta"],
                "val_acc": with_tta["val_acc"], "test_acc": with_tta["test_acc"],            # the run's result: with its test-time augmentation
                "val_acc_no_tta": plain["val_acc"], "test_acc_no_tta": plain["test_acc"],   # and without it
                "eval_seconds": time.perf_counter() - t0, "dataset": cfg["data_name"], "processes": ctx.world,
