@@ -12,7 +12,7 @@ __all__ = ['SPEED_FLAGS', 'AIRBENCH_SGD', 'SYNC_OPS', 'NETWORKS', 'CPU_NETWORKS'
 import argparse, contextlib, datetime, io, json, os, platform, subprocess, sys, tempfile, time
 from pathlib import Path
 import torch
-from .core import resolve_device
+from .core import resolve_device, keep_freed_memory
 from .gradcheck import reset_seed
 from .conv import Conv, FastConv
 from .batchnorm import BatchNorm, SpatialBatchNorm
@@ -165,6 +165,7 @@ def _airbench_twin(model, channels_last=False):
     twin.frozen |= {names[k] for k in model.frozen}             # with the batch-norm weights, frozen at 1
     twin.norm_biases = [names[k] for k in model.norm_biases]
     twin.warmup_only = [names[k] for k in getattr(model, "warmup_only", ())]
+    twin.bn_params = [{"running_mean": m.running_mean, "running_var": m.running_var} for m in twin.batchnorms]   # for `Lookahead`, which averages them in place
     return twin
 
 # %% ../nbs/22_benchmarks.ipynb 11
@@ -186,12 +187,13 @@ class TorchOptimizer:
 
 def sgd_from_configs(learn, nesterov=True):
     "A `torch.optim.SGD` with a group for each distinct (momentum, weight decay, lr scale) among the learner's per-parameter configs."
-    groups = {}
+    groups, first = {}, {}
     for k, p in learn.model.params.items():
         c = learn.optim_configs[k]
-        groups.setdefault((c.get("momentum", 0.9), c.get("weight_decay", 0.0), learn.lr_scales.get(k, 1.0)), []).append(p)
-    return torch.optim.SGD([dict(params=ps, lr=learn.optim_configs[next(n for n, q in learn.model.params.items() if q is ps[0])]["learning_rate"],
-                                 momentum=mu, weight_decay=wd) for (mu, wd, _), ps in groups.items()], nesterov=nesterov)
+        key = (c.get("momentum", 0.9), c.get("weight_decay", 0.0), learn.lr_scales.get(k, 1.0))
+        groups.setdefault(key, []).append(p); first.setdefault(key, c["learning_rate"])
+    return torch.optim.SGD([dict(params=ps, lr=first[key], momentum=key[0], weight_decay=key[1]) for key, ps in groups.items()],
+                           lr=0.0, momentum=next(iter(groups))[0], nesterov=nesterov)   # the defaults only satisfy SGD's checks
 
 def torch_optimizer(name, params, lr):
     "The `torch.optim` optimizer that does what our update rule `name` does, with our rule's default settings."
@@ -421,7 +423,7 @@ def bench_network(device="cpu",                    # where to run
                      "note": notes.get(k, "")})
     return rows
 
-# %% ../nbs/22_benchmarks.ipynb 34
+# %% ../nbs/22_benchmarks.ipynb 35
 def _best_time(f, repeats=3, number=2, device="cpu"):
     f(); _sync(device)
     best = float("inf")
@@ -463,8 +465,9 @@ def bench_batchnorm(device="cpu", shape=(128, 64, 16, 16), repeats=3, number=3):
     row["graph/alt"] = row["BN graph ms"] / row["BN alt ms"]
     return row
 
-# %% ../nbs/22_benchmarks.ipynb 38
-def bench_accuracy(device="cpu", budget=60.0, preset="fast", data=None, threads=None, seed=0, extra_argv=(), quiet=True):
+# %% ../nbs/22_benchmarks.ipynb 39
+def bench_accuracy(device="cpu", budget=60.0, preset="fast", data=None, threads=None, seed=0, extra_argv=(), quiet=True,
+                   channels_last=True):  # the twin's layout
     "Test accuracy reached in `budget` seconds of training by our network (`convnets.train.run`) and by its `torch_twin`, in the same `Learner` loop, recipe, data pipeline and initial weights."
     out = tempfile.mkdtemp(prefix="bench-acc-")
     argv = ["--preset", preset, "--time-budget", str(budget), "--device", str(device), "--seed", str(seed), "--quiet",
@@ -475,15 +478,16 @@ def bench_accuracy(device="cpu", budget=60.0, preset="fast", data=None, threads=
     cfg = parse_config(argv)
     log = (lambda *a: None) if quiet else print
     with contextlib.redirect_stdout(io.StringIO()) if quiet else contextlib.nullcontext(): ours = run(cfg, log=log)
-    tor = train_torch_twin(cfg, Path(out) / "torch")
+    tor = train_torch_twin(cfg, Path(out) / "torch", channels_last)
     def row(name, m, weights):   # both report test_acc with the recipe's test-time augmentation and test_acc_no_tta without
         return {"impl": name, "budget s": budget, "steps": m["steps"], "img/s": m["images_per_second"], "first loss": m["history"]["loss"][0],
                 "val acc, final weights": m["final_val_acc"], "test acc": m["test_acc_no_tta"],
                 "test acc (TTA)": m["test_acc"] if cfg["tta"] else float("nan"), "tested weights": weights}
-    return [row("ours", ours, ours.get("tested_weights", "best val")), row("torch autograd", tor, "final")]
+    return [row("ours", ours, ours.get("tested_weights", "best val")), row("torch autograd" + (", channels-last" if channels_last else ""), tor, "final")]
 
-def train_torch_twin(cfg,        # a configuration from `parse_config`
-                     out=None):  # the run's folder (default: a fresh temporary one)
+def train_torch_twin(cfg,                  # a configuration from `parse_config`
+                     out=None,             # the run's folder (default: a fresh temporary one)
+                     channels_last=False): # the twin in torch's channels-last layout (the faster one on CPUs, see the table above)
     "Train the `torch_twin` of the network `cfg` describes in the `Learner` that `make_learner` builds for `convnets.train.run`; return its steps, images/s, and the accuracy of its final weights."
     device = resolve_device(cfg["device"])
     torch_settings(device)
@@ -493,7 +497,7 @@ def train_torch_twin(cfg,        # a configuration from `parse_config`
     model = build_model(cfg, device)
     airbench = cfg["model"] == "airbench"
     if airbench and cfg["airbench"]["whiten"]: model.init_whitening(train.normalize(train.X[:5000]))   # as `run` does
-    twin = torch_twin(model)                              # the initial weights of our run, copied
+    twin = torch_twin(model, channels_last)               # the initial weights of our run, copied
     if airbench: rule = TorchOptimizer(make=lambda learn: sgd_from_configs(learn, nesterov=cfg["optimizer"] == "sgd_nesterov"))
     else: rule = TorchOptimizer(torch_optimizer(cfg["optimizer"], twin.net.parameters(), cfg["lr"]))
     out = Path(out or tempfile.mkdtemp(prefix="bench-twin-"))
@@ -507,7 +511,7 @@ def train_torch_twin(cfg,        # a configuration from `parse_config`
     return res
 
 
-# %% ../nbs/22_benchmarks.ipynb 43
+# %% ../nbs/22_benchmarks.ipynb 44
 def main(argv=None):
     "`python -m convnets.bench`: print the benchmark tables for a device and write them as JSON."
     p = argparse.ArgumentParser(prog="python -m convnets.bench", description="Benchmarks of the convnets package against torch.nn + autograd.",
@@ -527,6 +531,7 @@ def main(argv=None):
     try: device = resolve_device(a.device)
     except (ValueError, RuntimeError) as e: p.exit(1, f"python -m convnets.bench: error: {e}\n")
     if a.threads: torch.set_num_threads(a.threads)
+    keep_freed_memory()                 # as convnets-train does at start-up
     models = a.models if a.models is not None else (NETWORKS if device.type == "cuda" else CPU_NETWORKS)
     info, results = machine_info(device), {}
     def show(name, title, rows):
@@ -549,5 +554,5 @@ def main(argv=None):
     print(f"wrote {a.json}")
     return results
 
-# %% ../nbs/22_benchmarks.ipynb 44
+# %% ../nbs/22_benchmarks.ipynb 45
 if __name__ == "__main__" and "__file__" in globals(): main()   # `python -m convnets.bench`; a notebook kernel has no __file__

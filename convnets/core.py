@@ -77,8 +77,9 @@ def check_labels(y,                # class labels
         raise TypeError(f"`{name}` must hold integer class labels (e.g. torch.int64), got dtype {y.dtype}.")
     if y.shape[0] != N:
         raise ValueError(f"`{name}` has {y.shape[0]} labels but the scores have {N} rows; give one label per example.")
-    if N and (int(y.min()) < 0 or int(y.max()) >= num_classes):
-        raise ValueError(f"`{name}` must lie in [0, {num_classes}), got values from {int(y.min())} to {int(y.max())}.")
+    if N:
+        lo, hi = torch.stack(torch.aminmax(y)).tolist()   # both ends in one read: one host sync on a GPU, not two
+        if lo < 0 or hi >= num_classes: raise ValueError(f"`{name}` must lie in [0, {num_classes}), got values from {lo} to {hi}.")
     return y
 
 # %% ../nbs/00_core.ipynb 14

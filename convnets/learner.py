@@ -582,10 +582,11 @@ class Lookahead(Callback):
 
     def update(self, decay):
         "ema = lerp(ema, w, 1 - decay), then w = ema, in place, for every averaged tensor."
-        for k, t in self.tensors().items():
-            e = self.ema[k]
-            e.lerp_(t, 1 - decay)
-            t.copy_(e)
+        with torch.no_grad():                    # the tensors may be a torch.nn twin's parameters
+            for k, t in self.tensors().items():
+                e = self.ema[k]
+                e.lerp_(t, 1 - decay)
+                t.copy_(e)
 
     def after_batch(self):
         l = self.learn
