@@ -327,7 +327,7 @@ class SpatialBatchNorm:
         _check_dout(dout, cache)
         return _bn_alt_backward(dout, dict(cache, xhat=_xhat(cache)))
 
-# %% ../nbs/14_spatial_batchnorm.ipynb 44
+# %% ../nbs/14_spatial_batchnorm.ipynb 45
 class BatchNormReLU:
     "Spatial batch norm then ReLU, the ReLU done in place on batch norm's output: one activation-sized tensor fewer than the two layers."
     @staticmethod
@@ -350,7 +350,7 @@ class BatchNormReLU:
         dz = torch.ops.aten.threshold_backward(dout, out, 0)      # dout where out > 0, else 0: the ReLU's backward, from its output
         return SpatialBatchNorm.backward(dz, bn_cache)
 
-# %% ../nbs/14_spatial_batchnorm.ipynb 60
+# %% ../nbs/14_spatial_batchnorm.ipynb 61
 class BatchNormGELU:
     "Spatial batch norm without a scale (gamma = 1), then exact GELU; keeps only xhat and recomputes GELU's input z = xhat + beta in backward."
     @staticmethod
@@ -380,7 +380,7 @@ class BatchNormGELU:
         dx, _, dbeta = SpatialBatchNorm.backward(dz, bn_cache)
         return dx, dbeta
 
-# %% ../nbs/14_spatial_batchnorm.ipynb 69
+# %% ../nbs/14_spatial_batchnorm.ipynb 70
 class Conv_BatchNorm_ReLU:
     "Convolution, then spatial batch norm and ReLU, composed from `FastConv` and `BatchNormReLU`."
     @staticmethod

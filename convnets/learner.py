@@ -551,7 +551,7 @@ class Lookahead(Callback):
     order = 15                                   # after the loss is recorded, before evaluations (20) see the weights
     def __init__(self, every=5,                  # steps between updates of the average
                  start_epoch=0,                  # first epoch (0-based) in which the average is kept
-                 start_progress=0.0,             # ... and the fraction of the run (`Learner.progress`) from which it is kept
+                 start_progress=0.0,             # ... and the fraction of the run (the learner's progress) from which it is kept
                  decay_base=0.95,                # rho = decay_base**every * (t/T)**decay_pow
                  decay_pow=3.0):
         if isinstance(every, bool) or not isinstance(every, numbers.Integral) or every < 1: raise ValueError(f"`every` must be a positive integer, got {every!r}.")
@@ -655,7 +655,7 @@ class ProgressBar(Callback):
             self.bar.update(1000)
             if self.kind == "terminal": print(flush=True)
 
-# %% ../nbs/07_learner.ipynb 82
+# %% ../nbs/07_learner.ipynb 83
 class ActivationStats(Callback):
     "Every `every` training steps: the mean, standard deviation and fraction of near-zero values (|h| <= `eps`) of each hidden activation the model reports with `Model.observe`."
     order = 60
@@ -696,7 +696,7 @@ class ActivationStats(Callback):
     def state_dict(self): return {"stats": {k: [[t, s] for t, s in v] for k, v in self.stats.items()}}
     def load_state_dict(self, st): self.stats = {k: [(t, s) for t, s in v] for k, v in st["stats"].items()}
 
-# %% ../nbs/07_learner.ipynb 88
+# %% ../nbs/07_learner.ipynb 89
 class LRFinder(Callback):
     "The learning-rate range test (Smith 2017): raise the rate geometrically from `start_lr` to `end_lr` over `num_steps` steps, recording the smoothed loss; stop when it diverges."
     order = -20
