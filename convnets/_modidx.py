@@ -570,7 +570,9 @@ d = { 'settings': { 'branch': 'main',
                                 'convnets.train.make_learner': ('train.html#make_learner', 'convnets/train.py'),
                                 'convnets.train.make_parser': ('train.html#make_parser', 'convnets/train.py'),
                                 'convnets.train.parse_config': ('train.html#parse_config', 'convnets/train.py'),
+                                'convnets.train.prepare_model': ('train.html#prepare_model', 'convnets/train.py'),
                                 'convnets.train.read_run_checkpoint': ('train.html#read_run_checkpoint', 'convnets/train.py'),
                                 'convnets.train.run': ('train.html#run', 'convnets/train.py'),
                                 'convnets.train.save_plots': ('train.html#save_plots', 'convnets/train.py'),
-                                'convnets.train.torch_settings': ('train.html#torch_settings', 'convnets/train.py')}}}
+                                'convnets.train.torch_settings': ('train.html#torch_settings', 'convnets/train.py'),
+                                'convnets.train.tta_average': ('train.html#tta_average', 'convnets/train.py')}}}

@@ -21,7 +21,7 @@ from .airbench import AirbenchNet
 from .optim import AdamAll, SGDAll
 from .learner import Learner, accuracy
 from .distributed import DistContext
-from .train import PRESETS, parse_config, build_model, load_splits, make_learner, run, torch_settings
+from .train import PRESETS, parse_config, prepare_model, tta_average, load_splits, make_learner, run, torch_settings
 
 # %% ../nbs/22_benchmarks.ipynb 7
 SPEED_FLAGS = ("avx2", "avx512f", "avx512_bf16")   # and every flag starting with 'amx'
@@ -494,17 +494,14 @@ def train_torch_twin(cfg,                  # a configuration from `parse_config`
     if cfg["threads"]: torch.set_num_threads(cfg["threads"])
     train, val, test = load_splits(cfg, device)
     reset_seed(cfg["seed"])
-    model = build_model(cfg, device)
     airbench = cfg["model"] == "airbench"
-    if airbench and cfg["airbench"]["whiten"]: model.init_whitening(train.normalize(train.X[:5000]))   # as `run` does
-    twin = torch_twin(model, channels_last)               # the initial weights of our run, copied
+    twin = torch_twin(prepare_model(cfg, device, train), channels_last)   # the initial weights of our run, copied
     if airbench: rule = TorchOptimizer(make=lambda learn: sgd_from_configs(learn, nesterov=cfg["optimizer"] == "sgd_nesterov"))
     else: rule = TorchOptimizer(torch_optimizer(cfg["optimizer"], twin.net.parameters(), cfg["lr"]))
     out = Path(out or tempfile.mkdtemp(prefix="bench-twin-"))
     learn, (rec, _, _) = make_learner(cfg, twin, train, val, DistContext(device=device), out, rule=rule, main_callbacks=False)
     learn.fit(epochs=cfg["epochs"], time_budget=cfg["time_budget"])
-    avg = cfg["airbench"]["tta_average"] if airbench else "probs"
-    acc = lambda d, tta=0: accuracy(twin, d.X, d.y, transform=d.normalize, tta=tta, tta_average=avg)
+    acc = lambda d, tta=0: accuracy(twin, d.X, d.y, transform=d.normalize, tta=tta, tta_average=tta_average(cfg))
     res = {"steps": learn.step, "train_seconds": learn.train_time, "images_per_second": learn.step * learn.dl.batch_size / max(learn.train_time, 1e-9),
            "final_val_acc": acc(val), "test_acc_no_tta": acc(test), "history": {"loss": rec.loss}}
     res["test_acc"] = acc(test, cfg["tta"]) if cfg["tta"] else res["test_acc_no_tta"]   # with the run's test-time augmentation, as `run` reports it

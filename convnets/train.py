@@ -4,8 +4,8 @@
 
 # %% auto 0
 __all__ = ['AIRBENCH', 'PRESETS', 'AUTO', 'MODELS', 'TRAIN_AUGMENTS', 'DATA_HINT', 'CKPT_KIND', 'make_parser', 'parse_config',
-           'build_model', 'load_splits', 'read_run_checkpoint', 'torch_settings', 'save_plots', 'make_learner', 'run',
-           'main']
+           'build_model', 'prepare_model', 'tta_average', 'load_splits', 'read_run_checkpoint', 'torch_settings',
+           'save_plots', 'make_learner', 'run', 'main']
 
 # %% ../nbs/21_train.ipynb 4
 import argparse, json, os, platform, sys, time
@@ -186,6 +186,17 @@ def build_model(cfg, device, dtype=torch.float32):
         return FullyConnectedNet([512, 256], normalization="batchnorm", weight_scale=5e-2, reg=reg, dtype=dtype, device=device)
     raise ValueError(f"--model must be one of {MODELS}, got {name!r}.")
 
+def prepare_model(cfg, device, train=None):
+    "`build_model`, then what the recipe sets from the training data before the first step (airbench's whitening filters, from `train`'s images)."
+    model = build_model(cfg, device)
+    if train is not None and cfg["model"] == "airbench" and cfg["airbench"]["whiten"]:
+        model.init_whitening(train.normalize(train.X[:5000]))        # from the patches of 5,000 training images, as airbench does
+    return model
+
+def tta_average(cfg):
+    "How the recipe averages its test-time views: airbench averages the raw scores, the others the probabilities."
+    return cfg["airbench"]["tta_average"] if cfg["model"] == "airbench" else "probs"
+
 DATA_HINT = ("Point --data (or $CONVNETS_DATA) at the directory holding cifar-10-batches-py/, "
              "or run again where the network is reachable so the official archive can be downloaded.")
 
@@ -266,7 +277,7 @@ def _describe(cfg, device, settings, train, val, test, model, ctx):
     return "\n".join(lines)
 
 def _airbench_parts(cfg, model, train, bs, dl_holder):
-    "The pieces of airbench's recipe: optim config, per-parameter overrides, base rate, callbacks, and the batch transform."
+    "The pieces of airbench's recipe: optim config, per-parameter overrides, callbacks, and the batch transform."
     ab = cfg["airbench"]
     config, bias = airbench_hypers(bs, cfg["lr"], ab["momentum"], ab["weight_decay"], ab["bias_scaler"])
     sch = ab["schedule"]
@@ -274,11 +285,10 @@ def _airbench_parts(cfg, model, train, bs, dl_holder):
     if ab["whiten_bias_until"] is not None: cbs.append(FreezeAfter(ab["whiten_bias_until"]))
     if ab["lookahead"]: cbs.append(Lookahead(**ab["lookahead"]))
     bits = flip_bits(len(train), seed=cfg["seed"], device=train.X.device)
-    def transform(xb, idx, epoch):
+    mode = "crop+flip" if ab["translate"] else ("flip" if ab["flip"] in ("random", "alternating") else "none")
+    def transform(xb, idx, epoch):   # alternating: the flips are given; random: `augment` draws them
         flip = alternating_flip_mask(idx, epoch, bits) if ab["flip"] == "alternating" else None
-        if ab["translate"]: return augment(xb, "crop+flip", pad=ab["translate"], pad_mode="reflect", generator=dl_holder[0].generator, flip=flip)
-        if ab["flip"] == "alternating": return torch.where(flip.view(-1, 1, 1, 1), xb.flip(3), xb)
-        return augment(xb, "flip" if ab["flip"] == "random" else "none", generator=dl_holder[0].generator)
+        return augment(xb, mode, pad=ab["translate"], pad_mode="reflect", generator=dl_holder[0].generator, flip=flip)
     return config, {k: bias for k in model.norm_biases}, cbs, transform
 
 def make_learner(cfg, model, train, val, ctx, out, rule=None, main_callbacks=True):
@@ -334,9 +344,7 @@ def run(cfg, log=print):
     if bs % ctx.world:
         raise ValueError(f"--batch-size {bs} must be a multiple of the {ctx.world} processes (torchrun --nproc-per-node).")
     reset_seed(cfg["seed"])
-    model = build_model(cfg, device)
-    if cfg["model"] == "airbench" and cfg["airbench"]["whiten"] and ckpt is None:
-        model.init_whitening(train.normalize(train.X[:5000]))          # from the training images' patches; a resumed run has its own
+    model = prepare_model(cfg, device, train if ckpt is None else None)   # a resumed run has its own whitening filters
 
     learn, (rec, ev, best) = make_learner(cfg, model, train, val, ctx, out)
     if ckpt is not None: learn.load_state_dict(ckpt["learner"])
@@ -352,8 +360,7 @@ def run(cfg, log=print):
     if not final_weights: best.apply()                               # the others: the parameters (and batch-norm statistics) of the best evaluation
     model.save(out / "best.pt")
     t0 = time.perf_counter()
-    tta_avg = cfg["airbench"]["tta_average"] if cfg["model"] == "airbench" else "probs"
-    acc = lambda d, tta=0: accuracy(model, d.X, d.y, transform=d.normalize, tta=tta, tta_average=tta_avg)
+    acc = lambda d, tta=0: accuracy(model, d.X, d.y, transform=d.normalize, tta=tta, tta_average=tta_average(cfg))
     plain = {"val_acc": acc(val), "test_acc": acc(test)}
     with_tta = {"val_acc": acc(val, cfg["tta"]), "test_acc": acc(test, cfg["tta"])} if cfg["tta"] else plain
     steps_per_epoch = len(learn.dl)
