@@ -103,7 +103,7 @@ class AirbenchNet(Model):
             h, c3 = BatchNormGELU.forward(p, P[f"beta{g}a"], bn1)
             a, c4 = FastConv.forward(h, P[f"W{g}b"], None, self.conv_param)
             h, c5 = BatchNormGELU.forward(a, P[f"beta{g}b"], bn2)
-            caches.append((c1, c2, c3, c4, c5))
+            caches.append([c1, c2, c3, c4, c5])
             self.observe(f"block{g}", h)                                  # for `ActivationStats`; a no-op by default
         feats, cm = GlobalMaxPool.forward(h)                              # (N, w_3)
         scores = feats.mm(P["W_out"]).mul_(self.scale)                    # linear without bias, scaled
@@ -113,13 +113,14 @@ class AirbenchNet(Model):
         dscores = dscores * self.scale
         grads = {"W_out": feats.t().mm(dscores)}
         dh = GlobalMaxPool.backward(dscores.mm(P["W_out"].t()), cm)
+        del a, p, h, c1, c2, c3, c4, c5                                  # the caches hold what backward reads: nothing else stays alive
         for g in reversed(range(1, len(self.widths) + 1)):
-            c1, c2, c3, c4, c5 = caches[g - 1]
-            da, grads[f"beta{g}b"] = BatchNormGELU.backward(dh, c5)
-            dh, grads[f"W{g}b"], _ = FastConv.backward(da, c4)
-            dp, grads[f"beta{g}a"] = BatchNormGELU.backward(dh, c3)
-            da = FastMaxPool.backward(dp, c2)
-            dh, grads[f"W{g}a"], _ = FastConv.backward(da, c1)
+            c = caches.pop()                                             # each cache is freed once its layer's backward ran, as autograd does
+            da, grads[f"beta{g}b"] = BatchNormGELU.backward(dh, c.pop())
+            dh, grads[f"W{g}b"], _ = FastConv.backward(da, c.pop())
+            dp, grads[f"beta{g}a"] = BatchNormGELU.backward(dh, c.pop())
+            da = FastMaxPool.backward(dp, c.pop())
+            dh, grads[f"W{g}a"], _ = FastConv.backward(da, c.pop())
         if first_trained:                                                  # skipped once the whole first layer is frozen
             _, dw0, db0 = FastConv.backward(GELU.backward(dh, cg), c0)
             if "whiten_w" not in frozen: grads["whiten_w"] = dw0

@@ -401,11 +401,12 @@ class Conv_BatchNorm_ReLU:
     def backward(dout, cache,
                  need_dx=None,  # compute `dx`? `None` reads `conv_param.get('need_dx', True)` (see `FastConv.backward`)
                 ):
-        "Return `(dx, dw, db, dgamma, dbeta)`; `dx` is `None` when not needed."
+        "Return `(dx, dw, db, dgamma, dbeta)`; `dx` is `None` when not needed; `db` is exactly zero (batch norm removes the bias, derived below), not computed."
         conv_cache, bn_relu_cache = cache
         da, dgamma, dbeta = BatchNormReLU.backward(dout, bn_relu_cache)
-        dx, dw, db = FastConv.backward(da, conv_cache, need_dx=need_dx)
-        return dx, dw, db, dgamma, dbeta
+        dx, dw, _ = FastConv.backward(da, conv_cache, need_dx=need_dx, need_db=False)   # no reduction over da for a known zero
+        w, has_bias = conv_cache[1], conv_cache[2]
+        return dx, dw, (w.new_zeros(w.shape[0]) if has_bias else None), dgamma, dbeta
 
 class Conv_BatchNorm_ReLU_Pool:
     "Convolution, spatial batch norm and ReLU, then max-pool, composed from `Conv_BatchNorm_ReLU` and `FastMaxPool`."

@@ -257,10 +257,12 @@ class FastConv:
     def backward(dout,          # upstream gradient, shape (N, F, H', W')
                  cache,         # from `forward`
                  need_dx=None,  # compute `dx`? `None` reads `conv_param.get('need_dx', True)`
+                 need_db=True,  # compute `db`? False where it is known to be zero (a batch norm follows: `Conv_BatchNorm_ReLU`)
                 ):
-        "Return `(dx, dw, db)`; `dx` is `None` when not needed, `dw` when `conv_param['need_dw']` is False, `db` when `b` was None."
+        "Return `(dx, dw, db)`; `dx` is `None` when not needed, `dw` when `conv_param['need_dw']` is False, `db` when `b` was None or `need_db` is False."
         x, w, has_bias, conv_param, stride, pad, fmt, out_shape = cache
         need_dx, need_dw = conv_need_dx(conv_param, need_dx), conv_need_dw(conv_param)
+        has_bias = has_bias and need_db
         _check_dout(dout, out_shape)
         check_same({"x": x, "dout": dout})
         if not (need_dx or need_dw):                   # frozen filters, first layer: only db, one reduction

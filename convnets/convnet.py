@@ -216,6 +216,7 @@ class DeepConvNet(Model):
                 else:    h, c = Conv_ReLU.forward(h, w, b, cp)
             caches.append(c)
             self.observe(f"layer{i+1}", h)                          # for activation statistics (`Model.observe`); a no-op by default
+        del c                                                        # the caches list holds the only reference: backward frees each cache in turn
         if self.head == "maxpool": h, head_cache = GlobalMaxPool.forward(h)   # (N, F, H_L, W_L) -> (N, F)
         scores, cache_out = Linear.forward(h, P[f"W{L}"], P[f"b{L}"])
         if y is None: return scores
@@ -228,10 +229,10 @@ class DeepConvNet(Model):
             pool, n = i in self.max_pools, i + 1
             if self.batchnorm:
                 layer = Conv_BatchNorm_ReLU_Pool if pool else Conv_BatchNorm_ReLU
-                dh, grads[f"W{n}"], grads[f"b{n}"], grads[f"gamma{n}"], grads[f"beta{n}"] = layer.backward(dh, caches[i])
+                dh, grads[f"W{n}"], grads[f"b{n}"], grads[f"gamma{n}"], grads[f"beta{n}"] = layer.backward(dh, caches.pop())
             else:
                 layer = Conv_ReLU_Pool if pool else Conv_ReLU
-                dh, grads[f"W{n}"], grads[f"b{n}"] = layer.backward(dh, caches[i])
+                dh, grads[f"W{n}"], grads[f"b{n}"] = layer.backward(dh, caches.pop())   # pop: a layer's cache is freed once its backward ran
         loss = loss + _reg_loss_and_grads(P, grads, [f"W{i}" for i in range(1, L + 1)], self.reg)
         return loss, grads
 
