@@ -279,6 +279,10 @@ class FastConv:
         return dx, dw, db
 
 # %% ../nbs/11_fast_conv.ipynb 28
+def _shape_stub(x):
+    "A tensor with the shape, dtype and device of `x` and one element of memory: a one-element tensor expanded (every stride 0)."
+    return x.new_empty(1).expand(x.shape)
+
 class FastMaxPool:
     "Max pooling with PyTorch's kernels called explicitly: the forward records each maximum's index, the backward routes `dout` there."
 
@@ -292,7 +296,7 @@ class FastMaxPool:
         with torch.no_grad():
             x = x.contiguous(memory_format=fmt)
             out, index = _aten.max_pool2d_with_indices(x, [ph, pw], [s, s])   # index: flat position u*W + v of each maximum
-        return out, (x, index, ph, pw, s, fmt)
+        return out, (_shape_stub(x) if x.device.type == "cpu" else x, index, ph, pw, s, fmt)
 
     @staticmethod
     def backward(dout,   # upstream gradient, shape (N, C, H', W')
@@ -303,10 +307,11 @@ class FastMaxPool:
         _check_dout(dout, tuple(index.shape))
         check_same({"x": x, "dout": dout})
         with torch.no_grad():
-            return _aten.max_pool2d_with_indices_backward(dout.contiguous(memory_format=fmt), x, [ph, pw], [s, s],
-                                                          [0, 0], [1, 1], False, index)   # padding, dilation, ceil_mode
+            dx = torch.empty(x.shape, dtype=x.dtype, device=x.device, memory_format=fmt)   # the kernel zeroes it, then adds dout at the indices
+            return _aten.max_pool2d_with_indices_backward.grad_input(dout.contiguous(memory_format=fmt), x, [ph, pw], [s, s],
+                                                                     [0, 0], [1, 1], False, index, grad_input=dx)   # padding, dilation, ceil_mode
 
-# %% ../nbs/11_fast_conv.ipynb 40
+# %% ../nbs/11_fast_conv.ipynb 42
 class Conv_ReLU:
     "A `FastConv` followed by a `ReLU`."
 

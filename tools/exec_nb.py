@@ -3,6 +3,7 @@
 
     python tools/exec_nb.py nbs/12_kaiming.ipynb                # slow/cuda cells skipped, their old outputs kept
     python tools/exec_nb.py nbs/12_kaiming.ipynb --flags slow   # also run the slow cells
+    python tools/exec_nb.py nbs/22_benchmarks.ipynb --cells 31  # also run flagged cell 31 (0-based index), no other
 
 Cells flagged with a test flag of settings.ini (`#| slow`, `#| cuda`) are skipped unless named in --flags:
 they keep the outputs they had. The run stops at the first cell that raises, and the notebook is then left
@@ -28,6 +29,7 @@ def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("notebook")
     p.add_argument("--flags", default="", help="space-separated test flags whose cells run too (slow, cuda)")
+    p.add_argument("--cells", type=int, nargs="*", default=[], help="0-based indices of flagged cells to run as well")
     a = p.parse_args()
     from nbdev.config import get_config
     from execnb.nbio import read_nb, write_nb
@@ -46,7 +48,7 @@ def main():
         if cell.cell_type != "code": return True
         src = cell.source.lstrip()
         if src.startswith("#| hide") and "nbdev_export" in src: return True   # the export cell: not needed to run
-        return bool(_flags(cell) & skip)
+        return bool(_flags(cell) & skip) and cell.idx_ not in a.cells
     try: shell.run_all(nb, exc_stop=True, preproc=pre)
     except BaseException:
         print(f"{fn.name}: this cell failed, the notebook was not changed:\n{current['cell'].source}\n", file=sys.stderr)
