@@ -94,6 +94,7 @@ class AirbenchNet(Model):
         wp = {"stride": 1, "pad": 0, "need_dx": False, "need_dw": "whiten_w" not in frozen}
         h, c0 = FastConv.forward(X, P["whiten_w"], P["whiten_b"], wp)
         h, cg = GELU.forward(h)
+        if not first_trained: c0 = cg = None                             # nothing reads them: the whitening output is freed now, as autograd would
         caches = []
         for g in range(1, len(self.widths) + 1):
             bn1, bn2 = self.bn_params[2 * g - 2], self.bn_params[2 * g - 1]

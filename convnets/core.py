@@ -106,10 +106,14 @@ import ctypes
 def keep_freed_memory(mmap_threshold_mb:int=32,   # blocks up to this size come from the heap, not fresh mappings (glibc's maximum is 32)
                       trim_threshold_mb:int=1024): # freed heap memory up to this size is kept for reuse
     "Ask glibc's `malloc` to reuse freed blocks instead of returning them to the OS (no fresh page faults each step); True if it took effect."
+    return _mallopt(mmap_threshold_mb << 20, trim_threshold_mb << 20)
+
+def _mallopt(mmap_threshold:int, trim_threshold:int):
+    "Set glibc's M_MMAP_THRESHOLD and M_TRIM_THRESHOLD (bytes); True if both took effect, False where the C library is not glibc."
     try: libc = ctypes.CDLL("libc.so.6")
     except OSError: return False                      # not glibc (macOS, Windows, musl): nothing to do
     M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3       # mallopt parameters, from malloc.h
-    return libc.mallopt(M_MMAP_THRESHOLD, mmap_threshold_mb << 20) == 1 and libc.mallopt(M_TRIM_THRESHOLD, trim_threshold_mb << 20) == 1
+    return libc.mallopt(M_MMAP_THRESHOLD, mmap_threshold) == 1 and libc.mallopt(M_TRIM_THRESHOLD, trim_threshold) == 1
 
 # %% ../nbs/00_core.ipynb 21
 def _atomic_write(path, write):
