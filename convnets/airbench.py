@@ -11,7 +11,7 @@ import torch
 from .core import Model
 from .layers import GELU, softmax_loss, _check_smoothing
 from .conv import FastConv, FastMaxPool, GlobalMaxPool
-from .batchnorm import BatchNormGELU
+from .batchnorm import BatchNormGELU, LOW_PRECISION
 from .normalization import patch_whitening_filters
 from .init import dirac_initializer
 from .convnet import _check_dims, _check_pos_int, _start_loss, _bn_stats, _check_bn_count, _load_bn_stats
@@ -47,8 +47,13 @@ class AirbenchNet(Model):
                  bn_momentum:float=0.6,    # running = momentum * running + (1 - momentum) * batch (torch's momentum=0.4)
                  bn_eps:float=1e-12,       # batch norm's epsilon
                  dtype=torch.float32,      # float32 to train, float64 for gradient checks
-                 device="cpu"):            # where the parameters live
+                 device="cpu",             # where the parameters live
+                 compute_dtype=None):      # the convolutions' and activations' dtype: torch.bfloat16 where it pays (`low_precision_pays`); None: `dtype`
         C, H, W = _check_dims(input_dims)
+        if compute_dtype == dtype: compute_dtype = None
+        if compute_dtype is not None and not (compute_dtype in LOW_PRECISION and dtype == torch.float32):
+            raise ValueError(f"`compute_dtype` must be None or one of {LOW_PRECISION} with float32 parameters (`dtype`), got {compute_dtype!r} with {dtype}: "
+                             "low-precision activations keep float32 weights, gradients and batch-norm statistics.")
         if not isinstance(widths, (list, tuple)) or not widths:
             raise ValueError(f"`widths` must be a non-empty list of positive ints, got {widths!r}.")
         for i, F in enumerate(widths): _check_pos_int(F, f"widths[{i}]")
@@ -56,7 +61,8 @@ class AirbenchNet(Model):
         _check_smoothing(label_smoothing, "label_smoothing")
         self.input_dims, self.widths, self.whiten_size, self.whiten = (C, H, W), list(widths), k, bool(whiten)
         self.scale, self.label_smoothing, self.dtype, self.device = float(scale), label_smoothing, dtype, torch.device(device)
-        self.conv_param = {"stride": 1, "pad": 1}
+        self.compute_dtype = compute_dtype                                   # not saved: a run's choice for its machine, not part of the weights
+        self.conv_param = {"stride": 1, "pad": 1, "dtype": compute_dtype}   # each conv casts its input and filters; everything after it follows
         self.pool_param = {"pool_height": 2, "pool_width": 2, "stride": 2, "floor": True}
         kw = dict(dtype=dtype, device=self.device)
         Cw = 2 * C * k * k
@@ -91,7 +97,7 @@ class AirbenchNet(Model):
         P, frozen = self.params, self.frozen
         _start_loss(self, X, y)
         first_trained = not {"whiten_w", "whiten_b"} <= frozen          # is any gradient of the first layer wanted?
-        wp = {"stride": 1, "pad": 0, "need_dx": False, "need_dw": "whiten_w" not in frozen}
+        wp = {"stride": 1, "pad": 0, "need_dx": False, "need_dw": "whiten_w" not in frozen, "dtype": self.compute_dtype}
         h, c0 = FastConv.forward(X, P["whiten_w"], P["whiten_b"], wp)
         h, cg = GELU.forward(h)
         if not first_trained: c0 = cg = None                             # nothing reads them: the whitening output is freed now, as autograd would
@@ -107,13 +113,14 @@ class AirbenchNet(Model):
             caches.append([c1, c2, c3, c4, c5])
             self.observe(f"block{g}", h)                                  # for `ActivationStats`; a no-op by default
         feats, cm = GlobalMaxPool.forward(h)                              # (N, w_3)
-        scores = feats.mm(P["W_out"]).mul_(self.scale)                    # linear without bias, scaled
+        f = feats.to(self.dtype)                                          # the head and the loss in the parameters' dtype
+        scores = f.mm(P["W_out"]).mul_(self.scale)                        # linear without bias, scaled
         if y is None: return scores
 
         loss, dscores = softmax_loss(scores, y, smoothing=self.label_smoothing)
         dscores = dscores * self.scale
-        grads = {"W_out": feats.t().mm(dscores)}
-        dh = GlobalMaxPool.backward(dscores.mm(P["W_out"].t()), cm)
+        grads = {"W_out": f.t().mm(dscores)}
+        dh = GlobalMaxPool.backward(dscores.mm(P["W_out"].t()).to(feats.dtype), cm)
         del a, p, h, c1, c2, c3, c4, c5                                  # the caches hold what backward reads: nothing else stays alive
         for g in reversed(range(1, len(self.widths) + 1)):
             c = caches.pop()                                             # each cache is freed once its layer's backward ran, as autograd does
@@ -139,7 +146,7 @@ class AirbenchNet(Model):
         self.frozen = set(state.get("frozen", self.frozen))
         _load_bn_stats(self, state)
 
-# %% ../nbs/17_airbench.ipynb 22
+# %% ../nbs/17_airbench.ipynb 24
 def airbench_hypers(batch_size:int,          # images per step
                     lr:float=11.5,           # airbench's learning rate per 1024 examples (decoupled)
                     momentum:float=0.85,     # Nesterov momentum
@@ -152,7 +159,7 @@ def airbench_hypers(batch_size:int,          # images per step
     return ({"learning_rate": eta, "momentum": momentum, "weight_decay": lam},
             {"lr_scale": bias_scaler, "weight_decay": lam / bias_scaler})
 
-# %% ../nbs/17_airbench.ipynb 26
+# %% ../nbs/17_airbench.ipynb 28
 class FreezeAfter(Callback):
     "Freeze the model's `warmup_only` parameters (or `names`) once the run's progress reaches `at`: `model.frozen` grows, and the update skips them."
     order = 5
