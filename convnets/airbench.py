@@ -146,7 +146,7 @@ class AirbenchNet(Model):
         self.frozen = set(state.get("frozen", self.frozen))
         _load_bn_stats(self, state)
 
-# %% ../nbs/17_airbench.ipynb 24
+# %% ../nbs/17_airbench.ipynb 25
 def airbench_hypers(batch_size:int,          # images per step
                     lr:float=11.5,           # airbench's learning rate per 1024 examples (decoupled)
                     momentum:float=0.85,     # Nesterov momentum
@@ -159,7 +159,7 @@ def airbench_hypers(batch_size:int,          # images per step
     return ({"learning_rate": eta, "momentum": momentum, "weight_decay": lam},
             {"lr_scale": bias_scaler, "weight_decay": lam / bias_scaler})
 
-# %% ../nbs/17_airbench.ipynb 28
+# %% ../nbs/17_airbench.ipynb 29
 class FreezeAfter(Callback):
     "Freeze the model's `warmup_only` parameters (or `names`) once the run's progress reaches `at`: `model.frozen` grows, and the update skips them."
     order = 5

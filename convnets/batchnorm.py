@@ -104,8 +104,8 @@ def _bn_forward(x, gamma, beta, bn_param, dims, train_forward=_bn_train_forward)
     finite = torch.isfinite(var)    # C values; a non-finite mean makes the variance non-finite too (checked below)
     check = bn_param.get("check_finite", "defer" if x.is_cuda else "raise")
     if check not in FINITE_CHECKS: raise ValueError(f"`bn_param['check_finite']` must be one of {FINITE_CHECKS}, got {check!r}.")
-    new_mean = momentum * bn_param["running_mean"] + (1 - momentum) * mu
-    new_var = momentum * bn_param["running_var"] + (1 - momentum) * var
+    new_mean = torch.lerp(bn_param["running_mean"], mu, 1 - momentum)   # momentum * running + (1 - momentum) * batch, one operation
+    new_var = torch.lerp(bn_param["running_var"], var, 1 - momentum)
     if check == "raise":
         if not bool(finite.all()):  # one host sync per call, on C booleans: no pass over x
             bad = (~finite).nonzero().view(-1).tolist()
@@ -295,7 +295,7 @@ def _bn_kernel_forward(x, gamma, beta, eps, dims):
     "Training forward pass in aten's fused `native_batch_norm` kernel: the numbers of `_bn_lean_forward`; the cache keeps x, not xhat."
     with torch.no_grad():
         out, mu, istd = _aten.native_batch_norm(x, gamma, beta, None, None, True, 0.0, eps)   # batch statistics; no running ones
-    var = istd.reciprocal().square_().sub_(eps)        # sigma_B^2 = 1 / r^2 - eps: C numbers, for the running statistics
+    var = istd.pow(-2).sub_(eps)                       # sigma_B^2 = 1 / r^2 - eps: C numbers, for the running statistics
     v = lambda t: _param_view(t, x)
     return out, dict(mode="train", route="kernel", dims=dims, M=_count(x, dims), mu=v(mu), var=v(var), istd=v(istd), x=x,
                      gamma=None if gamma is None else v(gamma), eps=eps)

@@ -254,12 +254,13 @@ class FastConv:
                ):
         "Return `(out, cache)` with `out` of shape (N, F, H', W'), channels-last unless `conv_param['channels_last']` is False, in `conv_param['dtype']` if given."
         cd, param_dtype = _compute_dtype(conv_param, "conv_param"), w.dtype if isinstance(w, torch.Tensor) else None
+        fmt = _layout(conv_param, "conv_param")
         if cd is not None:                                       # compute in `cd` (e.g. bfloat16): cast the inputs, keep w's dtype for dw
             for t, n in ((x, "x"), (w, "w"), (b, "b")):
                 if t is not None: check_tensor(t, n, floating=True)
-            x, w, b = x.to(cd), w.to(cd), (None if b is None else b.to(cd))
+            x = x.to(dtype=cd, memory_format=fmt) if x.dim() == 4 else x   # cast and layout in one pass (none if x already is both)
+            w, b = w.to(cd), (None if b is None else b.to(cd))
         stride, pad, H_out, W_out = check_conv_inputs(x, w, b, conv_param)
-        fmt = _layout(conv_param, "conv_param")
         conv_need_dw(conv_param)                                 # a bad flag fails here, not in backward
         with torch.no_grad():
             x = x.contiguous(memory_format=fmt)                  # a new tensor only if the layout differs

@@ -204,6 +204,8 @@ def choose_precision(cfg, device, ctx=None):
         if want == "bfloat16": raise ValueError("--precision bfloat16 cannot be combined with --sync-bn: synchronised batch norm takes one dtype; drop one of them.")
         return "float32", "--sync-bn: synchronised batch norm computes in one dtype", None
     if want != "auto": return want, "chosen with --precision", None
+    if device.type == "cuda":                                     # not yet measured on a GPU: TF32 is the default there
+        return "float32", "auto on CUDA: float32 with TF32; bfloat16 is measured on CPUs so far (ask for it with --precision bfloat16)", None
     probe = low_precision_pays(device)
     pays = probe["pays"]
     if ctx is not None and ctx.distributed:                       # every rank must compute alike
