@@ -50,10 +50,6 @@ class AirbenchNet(Model):
                  device="cpu",             # where the parameters live
                  compute_dtype=None):      # the convolutions' and activations' dtype: torch.bfloat16 where it pays (`low_precision_pays`); None: `dtype`
         C, H, W = _check_dims(input_dims)
-        if compute_dtype == dtype: compute_dtype = None
-        if compute_dtype is not None and not (compute_dtype in LOW_PRECISION and dtype == torch.float32):
-            raise ValueError(f"`compute_dtype` must be None or one of {LOW_PRECISION} with float32 parameters (`dtype`), got {compute_dtype!r} with {dtype}: "
-                             "low-precision activations keep float32 weights, gradients and batch-norm statistics.")
         if not isinstance(widths, (list, tuple)) or not widths:
             raise ValueError(f"`widths` must be a non-empty list of positive ints, got {widths!r}.")
         for i, F in enumerate(widths): _check_pos_int(F, f"widths[{i}]")
@@ -61,8 +57,8 @@ class AirbenchNet(Model):
         _check_smoothing(label_smoothing, "label_smoothing")
         self.input_dims, self.widths, self.whiten_size, self.whiten = (C, H, W), list(widths), k, bool(whiten)
         self.scale, self.label_smoothing, self.dtype, self.device = float(scale), label_smoothing, dtype, torch.device(device)
-        self.compute_dtype = compute_dtype                                   # not saved: a run's choice for its machine, not part of the weights
-        self.conv_param = {"stride": 1, "pad": 1, "dtype": compute_dtype}   # each conv casts its input and filters; everything after it follows
+        self.conv_param = {"stride": 1, "pad": 1}
+        self.compute_dtype = compute_dtype                                   # checked, and kept in conv_param (see the property below)
         self.pool_param = {"pool_height": 2, "pool_width": 2, "stride": 2, "floor": True}
         kw = dict(dtype=dtype, device=self.device)
         Cw = 2 * C * k * k
@@ -82,6 +78,19 @@ class AirbenchNet(Model):
         self.warmup_only = ["whiten_b"] if self.whiten else []           # trained for the first part of a run only (`FreezeAfter`)
         self.bn_params = [{"mode": "train", "momentum": bn_momentum, "eps": bn_eps, "route": "kernel"} for _ in range(2 * len(widths))]
 
+    @property
+    def compute_dtype(self):
+        "The convolutions' and activations' dtype, or None for `dtype`: `conv_param['dtype']`, which every conv reads. Not saved: a run's choice for its machine."
+        return self.conv_param["dtype"]
+
+    @compute_dtype.setter
+    def compute_dtype(self, cd):
+        if cd == self.dtype: cd = None
+        if cd is not None and not (cd in LOW_PRECISION and self.dtype == torch.float32):
+            raise ValueError(f"`compute_dtype` must be None or one of {LOW_PRECISION} with float32 parameters (`dtype`), got {cd!r} with {self.dtype}: "
+                             "low-precision activations keep float32 weights, gradients and batch-norm statistics.")
+        self.conv_param["dtype"] = cd      # each conv casts its input and filters; everything after it follows
+
     def init_whitening(self, X,        # normalised training images (N, C, H, W), float
                        eps=5e-4):      # added to each eigenvalue before the square root
         "Set the frozen first-layer filters from the k x k patches of `X` (`patch_whitening_filters`); returns the model."
@@ -97,7 +106,7 @@ class AirbenchNet(Model):
         P, frozen = self.params, self.frozen
         _start_loss(self, X, y)
         first_trained = not {"whiten_w", "whiten_b"} <= frozen          # is any gradient of the first layer wanted?
-        wp = {"stride": 1, "pad": 0, "need_dx": False, "need_dw": "whiten_w" not in frozen, "dtype": self.compute_dtype}
+        wp = {"stride": 1, "pad": 0, "need_dx": False, "need_dw": "whiten_w" not in frozen, "dtype": self.conv_param["dtype"]}
         h, c0 = FastConv.forward(X, P["whiten_w"], P["whiten_b"], wp)
         h, cg = GELU.forward(h)
         if not first_trained: c0 = cg = None                             # nothing reads them: the whitening output is freed now, as autograd would

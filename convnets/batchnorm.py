@@ -8,7 +8,7 @@ __all__ = ['LOW_PRECISION', 'FINITE_CHECKS', 'BatchNorm', 'Linear_BatchNorm_ReLU
 # %% ../nbs/13_batchnorm.ipynb 3
 import math
 import torch
-from .core import check_tensor, check_same
+from .core import check_tensor, check_same, same_device
 from .layers import Linear, ReLU
 
 # %% ../nbs/13_batchnorm.ipynb 7
@@ -66,7 +66,8 @@ def _check_bn_inputs(x, gamma, beta, bn_param, name_param="bn_param"):
         if bn_param.get("route") != "kernel" or bn_param.get("sync") is not None:
             raise TypeError(f"`x` is {x.dtype} and `beta` {beta.dtype}: a batch norm of {x.dtype} activations with float32 parameters "
                             f"runs in aten's fused kernels only; set `{name_param}['route'] = 'kernel'` (without 'sync'), or give x, gamma and beta one dtype.")
-        check_same({"beta": beta, "gamma": gamma}); check_same({"x": x, "beta": beta.to(x.dtype)})   # the device (a C-number copy of beta)
+        check_same({"beta": beta, "gamma": gamma})
+        if not same_device(x.device, beta.device): check_same({"x": x, "beta": beta})   # raises the device error (devices are checked before dtypes)
     else: check_same({"x": x, "gamma": gamma, "beta": beta})
     mode = bn_param.get("mode")
     if mode not in _MODES:
@@ -374,8 +375,8 @@ class BatchNormGELU:
         "Return `(out, cache)` with `out = gelu(xhat + beta)`, `xhat` normalised per channel over (N, H, W)."
         z, bn_cache = SpatialBatchNorm.forward(x, None, beta, bn_param)
         out, _ = GELU.forward(z)                       # GELU's cache is z: not kept, recomputed from xhat in backward
-        keep_z = z if z.dtype != beta.dtype else None  # bfloat16 activations: z costs half a float32 activation, kept instead of a pass over x
-        return out, (bn_cache, beta.detach().clone(), keep_z)
+        if z.dtype != beta.dtype: return out, (bn_cache, None, z)   # bfloat16 activations: z costs half a float32 activation, kept instead of a pass over x
+        return out, (bn_cache, beta.detach().clone(), None)      # a copy of beta: an update before backward cannot change the recomputed z
 
     @staticmethod
     def backward(dout,   # upstream gradient, shape (N, C, H, W)

@@ -10,7 +10,7 @@ __all__ = ['SPEED_FLAGS', 'AIRBENCH_SGD', 'SYNC_OPS', 'NETWORKS', 'CPU_NETWORKS'
            'bench_accuracy', 'train_torch_twin', 'main']
 
 # %% ../nbs/22_benchmarks.ipynb 4
-import argparse, contextlib, datetime, io, json, os, platform, subprocess, sys, tempfile, time
+import argparse, contextlib, copy, datetime, io, json, os, platform, subprocess, sys, tempfile, time
 from pathlib import Path
 import torch
 from .core import resolve_device, keep_freed_memory, _mallopt
@@ -274,10 +274,9 @@ def _low_precision(low_precision, name, device):
     return probe["pays"], f"probe: bfloat16 conv {probe['speedup']:.2f}x float32"
 
 def _low_precision_twin(net):
-    "A copy of the `AirbenchNet` `net` (its own copy of the weights) computing in bfloat16."
-    m = AirbenchNet(input_dims=net.input_dims, widths=net.widths, whiten_size=net.whiten_size, whiten=net.whiten, scale=net.scale,
-                    label_smoothing=net.label_smoothing, device=net.device, compute_dtype=torch.bfloat16)
-    m.params = {k: v.clone() for k, v in net.params.items()}
+    "A copy of the `AirbenchNet` `net` (its own weights and batch-norm statistics, every setting kept) computing in bfloat16."
+    m = copy.deepcopy(net)
+    m.compute_dtype = torch.bfloat16
     return m
 _ALIASES = {"deepconvnet": "course"}
 
@@ -515,7 +514,7 @@ def bench_accuracy(device="cpu", budget=60.0, preset="fast", data=None, threads=
     cfg = parse_config(argv)
     log = (lambda *a: None) if quiet else print
     with contextlib.redirect_stdout(io.StringIO()) if quiet else contextlib.nullcontext(): ours = run(cfg, log=log)
-    tor = train_torch_twin(cfg, Path(out) / "torch", channels_last)
+    tor = train_torch_twin(cfg, Path(out) / "torch", channels_last, precision=ours["precision"])   # the precision our run chose: no second probe
     def row(name, m, weights):   # both report test_acc with the recipe's test-time augmentation and test_acc_no_tta without
         return {"impl": name, "budget s": budget, "steps": m["steps"], "img/s": m["images_per_second"], "first loss": m["history"]["loss"][0],
                 "val acc, final weights": m["final_val_acc"], "test acc": m["test_acc_no_tta"],

@@ -381,7 +381,7 @@ def low_precision_pays(device="cpu",         # where to measure
                        shape=(64, 64, 16, 16), filters=64,   # one 3x3 convolution of a CIFAR network's size
                        rounds=5,             # alternating rounds; the medians are compared
                        threshold=1.3):       # `dtype` pays when its forward + backward is at least this many times faster than float32's
-    "Time one convolution's forward and backward (`FastConv`) in float32 and in `dtype` on `device`, alternately: `{'dtype', 'speedup', 'pays'}`."
+    "Time one convolution's forward and backward (`FastConv`) in float32 and in `dtype` on `device`, alternately: `{'dtype', 'speedup', 'threshold', 'pays'}`."
     device = torch.device(device)
     sync = (lambda: torch.cuda.synchronize(device)) if device.type == "cuda" else (lambda: None)
     g = torch.Generator().manual_seed(0)
@@ -394,11 +394,11 @@ def low_precision_pays(device="cpu",         # where to measure
     try:
         for cd in (None, dtype): step(cd); step(cd)        # warm-up: the kernels pick their algorithms
     except (RuntimeError, TypeError) as e:                 # the dtype is not supported here at all
-        return {"dtype": str(dtype).replace("torch.", ""), "speedup": 0.0, "pays": False, "error": str(e).splitlines()[0][:200]}
+        return {"dtype": str(dtype).replace("torch.", ""), "speedup": 0.0, "threshold": threshold, "pays": False, "error": str(e).splitlines()[0][:200]}
     times = {None: [], dtype: []}
     for r in range(rounds):
         for cd in ((None, dtype) if r % 2 == 0 else (dtype, None)):
             sync(); t0 = time.perf_counter(); step(cd); sync()
             times[cd].append(time.perf_counter() - t0)
     speedup = statistics.median(times[None]) / statistics.median(times[dtype])
-    return {"dtype": str(dtype).replace("torch.", ""), "speedup": round(speedup, 2), "pays": speedup >= threshold}
+    return {"dtype": str(dtype).replace("torch.", ""), "speedup": round(speedup, 2), "threshold": threshold, "pays": speedup >= threshold}

@@ -213,7 +213,7 @@ def choose_precision(cfg, device, ctx=None):
         t = torch.tensor([float(pays)], device=device)
         dist.all_reduce(t, op=dist.ReduceOp.MIN, group=ctx.group); pays = bool(t.item())
     how = f"a 3x3 convolution ran {probe['speedup']:.2f}x as fast in bfloat16 as in float32 here"
-    return ("bfloat16", f"auto: {how}", probe) if pays else ("float32", f"auto: {how}, below the 1.3x that pays", probe)
+    return ("bfloat16", f"auto: {how}", probe) if pays else ("float32", f"auto: {how}, below the {probe['threshold']:g}x that pays", probe)
 
 def prepare_model(cfg, device, train=None):
     "`build_model`, then what the recipe sets from the training data before the first step (airbench's whitening filters, from `train`'s images)."
