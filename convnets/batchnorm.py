@@ -421,26 +421,35 @@ class Conv_BatchNorm_ReLU:
         "Return `(dx, dw, db, dgamma, dbeta)`; `dx` is `None` when not needed; `db` is exactly zero (batch norm removes the bias, derived below), not computed."
         conv_cache, bn_relu_cache = cache
         da, dgamma, dbeta = BatchNormReLU.backward(dout, bn_relu_cache)
-        dx, dw, _ = FastConv.backward(da, conv_cache, need_dx=need_dx, need_db=False)   # no reduction over da for a known zero
-        w, has_bias, param_dtype = conv_cache[1], conv_cache[2], conv_cache[-1]
-        return dx, dw, (torch.zeros(w.shape[0], dtype=param_dtype, device=w.device) if has_bias else None), dgamma, dbeta
+        return (*_conv_backward_before_bn(da, conv_cache, need_dx), dgamma, dbeta)
+
+def _conv_backward_before_bn(da, conv_cache, need_dx):
+    "`(dx, dw, db)` of a convolution that a batch norm follows: `db` is exactly zero (derived below), so the kernel is not asked for it."
+    dx, dw, _ = FastConv.backward(da, conv_cache, need_dx=need_dx, need_db=False)   # no reduction over da for a known zero
+    w, has_bias, param_dtype = conv_cache[1], conv_cache[2], conv_cache[-1]
+    return dx, dw, (torch.zeros(w.shape[0], dtype=param_dtype, device=w.device) if has_bias else None)
 
 class Conv_BatchNorm_ReLU_Pool:
-    "Convolution, spatial batch norm and ReLU, then max-pool, composed from `Conv_BatchNorm_ReLU` and `FastMaxPool`."
+    "Convolution, spatial batch norm, ReLU and max-pool, computed as conv, batch norm, pool, then ReLU on the pooled values (the same numbers: 11_fast_conv)."
     @staticmethod
     def forward(x, w, b, gamma, beta,
                 conv_param,  # dict with 'stride', 'pad'
                 bn_param,    # batch-norm state dict
                 pool_param,  # dict with 'pool_height', 'pool_width', 'stride'
                ):
-        "Return `(out, cache)` with `out = maxpool(relu(spatial_batchnorm(conv(x))))`."
-        h, block_cache = Conv_BatchNorm_ReLU.forward(x, w, b, gamma, beta, conv_param, bn_param)
-        out, pool_cache = FastMaxPool.forward(h, pool_param)
-        return out, (block_cache, pool_cache)
+        "Return `(out, cache)` with `out = maxpool(relu(spatial_batchnorm(conv(x))))`; `out` is also the ReLU's mask, do not modify it before `backward`."
+        a, conv_cache = FastConv.forward(x, w, b, conv_param)
+        z, bn_cache = SpatialBatchNorm.forward(a, gamma, beta, bn_param)
+        p, pool_cache = FastMaxPool.forward(z, pool_param)   # z is not kept: the pool keeps its maxima's indices
+        out = p.clamp_min_(0)                                # the ReLU, in place on the pooled quarter
+        return out, (conv_cache, bn_cache, pool_cache, out)
 
     @staticmethod
     def backward(dout, cache, need_dx=None):
         "Return `(dx, dw, db, dgamma, dbeta)`; `dx` is `None` when not needed (see `FastConv.backward`)."
-        block_cache, pool_cache = cache
-        dh = FastMaxPool.backward(dout, pool_cache)
-        return Conv_BatchNorm_ReLU.backward(dh, block_cache, need_dx=need_dx)
+        conv_cache, bn_cache, pool_cache, out = cache
+        check_tensor(dout, "dout", shape=tuple(out.shape)); check_same({"out": out, "dout": dout})
+        dp = torch.ops.aten.threshold_backward(dout, out, 0)   # the ReLU's backward, on the pooled quarter
+        dz = FastMaxPool.backward(dp, pool_cache)
+        da, dgamma, dbeta = SpatialBatchNorm.backward(dz, bn_cache)
+        return (*_conv_backward_before_bn(da, conv_cache, need_dx), dgamma, dbeta)

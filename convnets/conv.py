@@ -351,31 +351,31 @@ class Conv_ReLU:
 
 
 class Conv_ReLU_Pool:
-    "A `FastConv`, a `ReLU`, then a `FastMaxPool`."
+    "A `FastConv`, a `ReLU`, then a `FastMaxPool`: computed as pool, then ReLU on the pooled values (the same numbers, derived below)."
 
     @staticmethod
     def forward(x, w, b,     # input (N, C, H, W), filters (F, C, HH, WW), biases (F,)
                 conv_param,  # as for `FastConv`
                 pool_param,  # as for `FastMaxPool`
                ):
-        "Return `(out, cache)` with `out = maxpool(relu(conv(x)))`."
+        "Return `(out, cache)` with `out = maxpool(relu(conv(x))) = relu(maxpool(conv(x)))`."
         a, conv_cache = FastConv.forward(x, w, b, conv_param)
-        r, relu_cache = ReLU.forward(a)
-        out, pool_cache = FastMaxPool.forward(r, pool_param)
-        return out, (conv_cache, relu_cache, pool_cache)
+        p, pool_cache = FastMaxPool.forward(a, pool_param)
+        out, relu_cache = ReLU.forward(p)              # on the pooled quarter; the cache is p, a quarter of a
+        return out, (conv_cache, pool_cache, relu_cache)
 
     @staticmethod
     def backward(dout, cache, need_dx=None):
         "Return `(dx, dw, db)`; `dx` is `None` when not needed (see `FastConv.backward`)."
-        conv_cache, relu_cache, pool_cache = cache
-        dr = FastMaxPool.backward(dout, pool_cache)
-        da = ReLU.backward(dr, relu_cache)
+        conv_cache, pool_cache, relu_cache = cache
+        dp = ReLU.backward(dout, relu_cache)
+        da = FastMaxPool.backward(dp, pool_cache)
         return FastConv.backward(da, conv_cache, need_dx=need_dx)
 
-# %% ../nbs/11_fast_conv.ipynb 58
+# %% ../nbs/11_fast_conv.ipynb 60
 import statistics, time
 
-# %% ../nbs/11_fast_conv.ipynb 59
+# %% ../nbs/11_fast_conv.ipynb 61
 def low_precision_pays(device="cpu",         # where to measure
                        dtype=torch.bfloat16, # the low-precision dtype to try
                        shape=(64, 64, 16, 16), filters=64,   # one 3x3 convolution of a CIFAR network's size
