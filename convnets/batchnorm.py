@@ -360,9 +360,12 @@ class BatchNormReLU:
                  cache): # from `forward`; `out` must not have been modified since
         "Return `(dx, dgamma, dbeta)`."
         bn_cache, out = cache
-        check_tensor(dout, "dout", shape=tuple(out.shape)); check_same({"out": out, "dout": dout})
-        dz = torch.ops.aten.threshold_backward(dout, out, 0)      # dout where out > 0, else 0: the ReLU's backward, from its output
-        return SpatialBatchNorm.backward(dz, bn_cache)
+        return SpatialBatchNorm.backward(_relu_backward_from_out(dout, out), bn_cache)
+
+def _relu_backward_from_out(dout, out):
+    "The ReLU's backward from its output (kept as the mask): `dout` where `out > 0`, else 0, in one pass."
+    check_tensor(dout, "dout", shape=tuple(out.shape)); check_same({"out": out, "dout": dout})
+    return torch.ops.aten.threshold_backward(dout, out, 0)
 
 # %% ../nbs/14_spatial_batchnorm.ipynb 61
 class BatchNormGELU:
@@ -448,8 +451,6 @@ class Conv_BatchNorm_ReLU_Pool:
     def backward(dout, cache, need_dx=None):
         "Return `(dx, dw, db, dgamma, dbeta)`; `dx` is `None` when not needed (see `FastConv.backward`)."
         conv_cache, bn_cache, pool_cache, out = cache
-        check_tensor(dout, "dout", shape=tuple(out.shape)); check_same({"out": out, "dout": dout})
-        dp = torch.ops.aten.threshold_backward(dout, out, 0)   # the ReLU's backward, on the pooled quarter
-        dz = FastMaxPool.backward(dp, pool_cache)
+        dz = FastMaxPool.backward(_relu_backward_from_out(dout, out), pool_cache)   # the ReLU's backward on the pooled quarter, then the pool's
         da, dgamma, dbeta = SpatialBatchNorm.backward(dz, bn_cache)
         return (*_conv_backward_before_bn(da, conv_cache, need_dx), dgamma, dbeta)
