@@ -22,7 +22,7 @@ from .airbench import AirbenchNet
 from .optim import AdamAll, SGDAll
 from .learner import Learner, accuracy
 from .distributed import DistContext
-from .train import PRESETS, parse_config, prepare_model, tta_average, load_splits, make_learner, run, torch_settings, choose_precision
+from .train import PRESETS, parse_config, prepare_model, tta_average, load_splits, make_learner, run, torch_settings, choose_precision, choose_widths
 
 # %% ../nbs/22_benchmarks.ipynb 7
 SPEED_FLAGS = ("avx2", "avx512f", "avx512_bf16")   # and every flag starting with 'amx'
@@ -514,7 +514,8 @@ def bench_accuracy(device="cpu", budget=60.0, preset="fast", data=None, threads=
     cfg = parse_config(argv)
     log = (lambda *a: None) if quiet else print
     with contextlib.redirect_stdout(io.StringIO()) if quiet else contextlib.nullcontext(): ours = run(cfg, log=log)
-    tor = train_torch_twin(cfg, Path(out) / "torch", channels_last, precision=ours["precision"])   # the precision our run chose: no second probe
+    resolved = {k: ours["config"][k] for k in ("widths", "widths_reason") if k in ours["config"]}   # the widths our run chose: no second timing
+    tor = train_torch_twin({**cfg, **resolved}, Path(out) / "torch", channels_last, precision=ours["precision"])   # and its precision: no second probe
     def row(name, m, weights):   # both report test_acc with the recipe's test-time augmentation and test_acc_no_tta without
         return {"impl": name, "budget s": budget, "steps": m["steps"], "img/s": m["images_per_second"], "first loss": m["history"]["loss"][0],
                 "val acc, final weights": m["final_val_acc"], "test acc": m["test_acc_no_tta"],
@@ -532,6 +533,7 @@ def train_torch_twin(cfg,                  # a configuration from `parse_config`
     train, val, test = load_splits(cfg, device)
     cfg = {**cfg}
     cfg["precision"] = precision or choose_precision(cfg, device)[0]  # by default what our run chooses here; bfloat16: the twin runs under autocast
+    if cfg["model"] == "airbench": cfg["widths"], cfg["widths_reason"] = choose_widths(cfg, device, len(train))   # the same rule as our run (none if already chosen)
     reset_seed(cfg["seed"])
     airbench = cfg["model"] == "airbench"
     twin = torch_twin(prepare_model(cfg, device, train), channels_last)   # the initial weights of our run, copied
