@@ -247,7 +247,7 @@ def choose_widths(cfg, device, n_train, ctx=None):
         t = torch.tensor([epochs], device=device)
         dist.all_reduce(t, op=dist.ReduceOp.MIN, group=ctx.group); epochs = t.item()
     how = f"a timed step of widths {'-'.join(map(str, wider))} predicts {epochs:.1f} epochs in {cfg['time_budget']:g} s"
-    return (list(wider), f"auto: {how}, at least the {need:g} that pay") if epochs >= need else (widths, f"the preset's; auto: {how}, below the {need:g} they need")
+    return (list(wider), f"auto: {how}, at least the {need:g} epochs that pay") if epochs >= need else (widths, f"the preset's; auto: {how}, below the {need:g} epochs they need")
 
 def prepare_model(cfg, device, train=None):
     "`build_model`, then what the recipe sets from the training data before the first step (airbench's whitening filters, from `train`'s images)."
