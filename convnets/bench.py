@@ -5,12 +5,12 @@
 # %% auto 0
 __all__ = ['SPEED_FLAGS', 'AIRBENCH_SGD', 'SYNC_OPS', 'NETWORKS', 'CPU_NETWORKS', 'AIRBENCH_WIDTHS', 'IMPLS',
            'LOW_PRECISION_IMPLS', 'LIVE_BLOCK', 'machine_info', 'format_table', 'TorchTwin', 'torch_twin',
-           'TorchOptimizer', 'sgd_from_configs', 'torch_optimizer', 'make_step', 'count_ops', 'batch_size_for',
-           'bench_throughput', 'memory_worker', 'bench_memory', 'bench_network', 'bench_conv', 'bench_batchnorm',
-           'bench_accuracy', 'train_torch_twin', 'main']
+           'TorchOptimizer', 'sgd_from_configs', 'torch_optimizer', 'make_step', 'count_ops', 'op_times',
+           'batch_size_for', 'bench_throughput', 'memory_worker', 'bench_memory', 'bench_network', 'bench_conv',
+           'bench_batchnorm', 'bench_accuracy', 'train_torch_twin', 'main']
 
 # %% ../nbs/22_benchmarks.ipynb 4
-import argparse, contextlib, copy, datetime, io, json, os, platform, subprocess, sys, tempfile, time
+import argparse, collections, contextlib, copy, datetime, io, json, os, platform, subprocess, sys, tempfile, time
 from pathlib import Path
 import torch
 from .core import resolve_device, keep_freed_memory, _mallopt
@@ -259,6 +259,40 @@ def count_ops(step,      # a training step `step(x, y)`, e.g. from `make_step`
     return {"aten calls": aten / steps, "host syncs": sum(e.name in SYNC_OPS for e in events) / steps}
 
 # %% ../nbs/22_benchmarks.ipynb 19
+from torch.utils._python_dispatch import TorchDispatchMode
+
+class _OpTimer(TorchDispatchMode):
+    "Wall-clock seconds and calls of each aten operator dispatched while it is active (those called inside an operator are part of that operator)."
+    def __init__(self):
+        super().__init__()
+        self.seconds, self.calls = collections.defaultdict(float), collections.Counter()
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        t0 = time.perf_counter()
+        out = func(*args, **(kwargs or {}))
+        name = func.overloadpacket.__name__
+        self.seconds[name] += time.perf_counter() - t0; self.calls[name] += 1
+        return out
+
+def op_times(steps,        # {name: step(x, y)}, e.g. from `make_step`
+             x, y,         # the batch every step takes
+             rounds=4,     # alternating rounds
+             per_round=2,  # steps of each in a round
+             warmup=1):    # untimed steps of each first
+    "Per step of each of `steps`: `{name: {op: (milliseconds, calls)}}`, every aten operator timed on its own inside the real steps, the steps alternating. CPU only."
+    if x.device.type != "cpu": raise ValueError(f"`op_times` times operators on the CPU, where they have finished when they return; got a batch on {x.device}.")
+    for f in steps.values():
+        for _ in range(warmup): f(x, y)
+    timers = {k: _OpTimer() for k in steps}
+    for r in range(rounds):
+        order = list(steps) if r % 2 == 0 else list(steps)[::-1]
+        for k in order:
+            with timers[k]:
+                for _ in range(per_round): steps[k](x, y)
+    n = rounds * per_round
+    return {k: {op: (1e3 * t.seconds[op] / n, t.calls[op] / n) for op in sorted(t.seconds, key=t.seconds.get, reverse=True)} for k, t in timers.items()}
+
+
+# %% ../nbs/22_benchmarks.ipynb 22
 NETWORKS = ("course", "fast", "airbench-cpu", "airbench94")   # the benchmarked networks
 CPU_NETWORKS = NETWORKS[:3]                                 # airbench94 is slow on a CPU: only in the slow cells, with few steps
 AIRBENCH_WIDTHS = {"airbench-cpu": [32, 64, 64], "airbench94": [64, 256, 256]}   # `AirbenchNet(widths=)`
@@ -368,7 +402,7 @@ def bench_throughput(device="cpu",                   # where to run
     if compile: row |= {"torch compiled img/s": bs / med["torch_compiled"] if "torch_compiled" in med else "-", "compile": notes["torch_compiled"]}
     return row | {"rounds": rounds, "steps": steps}
 
-# %% ../nbs/22_benchmarks.ipynb 26
+# %% ../nbs/22_benchmarks.ipynb 29
 def _rss_mb(field):
     "A field of /proc/self/status in MB: 'VmRSS' (now) or 'VmHWM' (the peak)."
     for line in Path("/proc/self/status").read_text().splitlines():
@@ -432,7 +466,7 @@ def bench_memory(device="cpu",             # where to run
     return row | {"ratio ours/torch": res["ours"] / max(res["torch"], 1e-9),
                   "measure": "peak CUDA allocated" if torch.device(device).type == "cuda" else "peak RSS over RSS between steps"}
 
-# %% ../nbs/22_benchmarks.ipynb 29
+# %% ../nbs/22_benchmarks.ipynb 32
 def bench_network(device="cpu",                    # where to run
                   model="course",                  # a network of `NETWORKS`
                   num_filters=None, max_pools=None,# override its layers (tiny tests)
@@ -459,7 +493,7 @@ def bench_network(device="cpu",                    # where to run
                      "note": notes.get(k, "")})
     return rows
 
-# %% ../nbs/22_benchmarks.ipynb 40
+# %% ../nbs/22_benchmarks.ipynb 46
 def _best_time(f, repeats=3, number=2, device="cpu"):
     f(); _sync(device)
     best = float("inf")
@@ -501,7 +535,7 @@ def bench_batchnorm(device="cpu", shape=(128, 64, 16, 16), repeats=3, number=3):
     row["graph/alt"] = row["BN graph ms"] / row["BN alt ms"]
     return row
 
-# %% ../nbs/22_benchmarks.ipynb 44
+# %% ../nbs/22_benchmarks.ipynb 50
 def bench_accuracy(device="cpu", budget=60.0, preset="fast", data=None, threads=None, seed=0, extra_argv=(), quiet=True,
                    channels_last=True):  # the twin's layout
     "Test accuracy reached in `budget` seconds of training by our network (`convnets.train.run`) and by its `torch_twin`, in the same `Learner` loop, recipe, data pipeline and initial weights."
@@ -550,7 +584,7 @@ def train_torch_twin(cfg,                  # a configuration from `parse_config`
     return res
 
 
-# %% ../nbs/22_benchmarks.ipynb 49
+# %% ../nbs/22_benchmarks.ipynb 55
 def main(argv=None):
     "`python -m convnets.bench`: print the benchmark tables for a device and write them as JSON."
     p = argparse.ArgumentParser(prog="python -m convnets.bench", description="Benchmarks of the convnets package against torch.nn + autograd.",
@@ -596,5 +630,5 @@ def main(argv=None):
     print(f"wrote {a.json}")
     return results
 
-# %% ../nbs/22_benchmarks.ipynb 50
+# %% ../nbs/22_benchmarks.ipynb 56
 if __name__ == "__main__" and "__file__" in globals(): main()   # `python -m convnets.bench`; a notebook kernel has no __file__
