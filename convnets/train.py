@@ -221,16 +221,13 @@ WIDER = {"airbench-cpu": ([48, 96, 96], 2.8)}   # preset -> (wider widths, the e
 
 def seconds_per_step(cfg, widths, device, batch_size, steps=5):
     "Median seconds of one training step (forward, backward, SGD update) of an `AirbenchNet` of `widths` in `cfg`'s resolved precision, on a random batch."
-    from convnets.bench import make_step                              # the benchmarks' step: our Learner's `train_step`
+    from convnets.bench import make_step, _batch, _sync              # the benchmarks' step (our Learner's `train_step`), batch and sync
     cd = torch.bfloat16 if cfg["precision"] == "bfloat16" else None
     net = AirbenchNet(widths=list(widths), label_smoothing=cfg["label_smoothing"], device=device, compute_dtype=cd)
-    g = torch.Generator().manual_seed(0)
-    x, y = torch.randn(batch_size, 3, 32, 32, generator=g).to(device), torch.randint(10, (batch_size,), generator=g).to(device)
-    net.init_whitening(x)
-    step, sync = make_step(net, "ours"), (lambda: torch.cuda.synchronize(device)) if device.type == "cuda" else (lambda: None)
-    times = []
+    x, y = _batch(net, batch_size, device, seed=0)                    # random images; the whitening filters set from them
+    step, times = make_step(net, "ours"), []
     for i in range(steps + 1):                                        # the first step is a warm-up (kernel choice, allocations)
-        sync(); t0 = time.perf_counter(); step(x, y); sync()
+        _sync(device); t0 = time.perf_counter(); step(x, y); _sync(device)
         if i: times.append(time.perf_counter() - t0)
     return sorted(times)[len(times) // 2]
 
