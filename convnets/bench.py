@@ -305,7 +305,7 @@ def _low_precision(low_precision, name, device):
     if name not in AIRBENCH_WIDTHS or not low_precision: return False, ""
     if low_precision != "auto": return True, "asked for"
     probe = low_precision_pays(device)
-    return probe["pays"], f"probe: bfloat16 conv {probe['speedup']:.2f}x float32"
+    return probe["pays"], f"probe: {probe['reason']}"
 
 def _low_precision_twin(net):
     "A copy of the `AirbenchNet` `net` (its own weights and batch-norm statistics, every setting kept) computing in bfloat16."

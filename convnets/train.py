@@ -115,7 +115,7 @@ def make_parser():
     a("--device", default="auto", help="'auto' (CUDA when available, else CPU), 'cpu', 'cuda' or 'cuda:N' (default: auto)")
     a("--precision", choices=PRECISIONS, default="auto",
       help="dtype of --model airbench's convolutions and activations (weights, gradients and batch-norm statistics stay float32): 'auto' = bfloat16 "
-           "when a start-up probe (convnets.conv.low_precision_pays) finds its convolutions at least 1.3x faster on the device, else float32; "
+           "when a start-up probe (convnets.conv.low_precision_pays) finds its convolutions accurate and at least 1.3x faster on the device, else float32; "
            "the other models compute in float32 (default: auto)")
     a("--threads", type=_positive(int), default=None, help="CPU threads for torch (torch.set_num_threads) (default: torch's choice)")
     a("--data", default=None, help="directory holding cifar-10-batches-py (default: $CONVNETS_DATA, else the per-user cache)")
@@ -214,8 +214,8 @@ def choose_precision(cfg, device, ctx=None):
         import torch.distributed as dist
         t = torch.tensor([float(pays)], device=device)
         dist.all_reduce(t, op=dist.ReduceOp.MIN, group=ctx.group); pays = bool(t.item())
-    how = f"a 3x3 convolution ran {probe['speedup']:.2f}x as fast in bfloat16 as in float32 here"
-    return ("bfloat16", f"auto: {how}", probe) if pays else ("float32", f"auto: {how}, below the {probe['threshold']:g}x that pays", probe)
+    if pays: return "bfloat16", f"auto: {probe['reason']}", probe
+    return "float32", f"auto: {probe['reason'] if not probe['pays'] else 'bfloat16 does not pay on every rank'}", probe
 
 WIDER = {"airbench-cpu": ([48, 96, 96], 2.8)}   # preset -> (wider widths, the epochs a timed step must predict for them in the budget)
 
