@@ -289,7 +289,7 @@ from .conv import FastConv, FastMaxPool
 from .layers import GELU
 
 # %% ../nbs/14_spatial_batchnorm.ipynb 16
-BN_ROUTES = ("lean", "kernel")   # bn_param['route'] of the training pass: our formulas op by op, or aten's fused kernels of the same formulas
+BN_ROUTES = ("lean", "kernel", "fused")   # bn_param['route'] of the training pass: our formulas op by op, aten's fused kernels of the same formulas, or 'fused' (below: batch norm, ReLU and pool in one compiled pass; alone it is 'kernel')
 _aten = torch.ops.aten
 
 def _bn_kernel_forward(x, gamma, beta, eps, dims):
@@ -319,14 +319,14 @@ class SpatialBatchNorm:
     def forward(x,         # input, shape (N, C, H, W)
                 gamma,     # scale, shape (C,), or None for a fixed scale of 1 (then dgamma is None)
                 beta,      # shift, shape (C,)
-                bn_param,  # dict: 'mode' ('train'|'test'), 'eps' (1e-5), 'momentum' (0.9), 'running_mean', 'running_var', optional 'sync', 'route' ('lean'|'kernel')
+                bn_param,  # dict: 'mode' ('train'|'test'), 'eps' (1e-5), 'momentum' (0.9), 'running_mean', 'running_var', optional 'sync', 'route' ('lean'|'kernel'|'fused')
                ):
         "Normalise each channel over (N, H, W) (train) or with the running statistics (test); return `(out, cache)`."
         check_tensor(x, "x", ndim=4, floating=True)
         route = bn_param.get("route", "lean") if isinstance(bn_param, dict) else "lean"
         if route not in BN_ROUTES: raise ValueError(f"`bn_param['route']` must be one of {BN_ROUTES}, got {route!r}.")
         return _bn_forward(x, gamma, beta, bn_param, dims=(0, 2, 3),
-                           train_forward=_bn_kernel_forward if route == "kernel" else _bn_lean_forward)
+                           train_forward=_bn_kernel_forward if route in ("kernel", "fused") else _bn_lean_forward)
 
     @staticmethod
     def backward(dout, cache):
@@ -442,6 +442,11 @@ class Conv_BatchNorm_ReLU_Pool:
                ):
         "Return `(out, cache)` with `out = maxpool(relu(spatial_batchnorm(conv(x))))`; `out` is also the ReLU's mask, do not modify it before `backward`."
         a, conv_cache = FastConv.forward(x, w, b, conv_param)
+        if isinstance(bn_param, dict) and bn_param.get("route") == "fused" and _bnrp_fusable(a, gamma, beta, bn_param, pool_param):
+            compile = bn_param.get("compile", True)                        # False: the same formulas op by op
+            out, bn_cache = _bn_forward(a, gamma, beta, bn_param, dims=(0, 2, 3),
+                                        train_forward=lambda *args: _bnrp_train_forward(*args, compile=compile))   # one pass, below
+            return out, (conv_cache, bn_cache, None, out)
         z, bn_cache = SpatialBatchNorm.forward(a, gamma, beta, bn_param)
         p, pool_cache = FastMaxPool.forward(z, pool_param)   # z is not kept: the pool keeps its maxima's indices
         out = p.clamp_min_(0)                                # the ReLU, in place on the pooled quarter
@@ -451,6 +456,69 @@ class Conv_BatchNorm_ReLU_Pool:
     def backward(dout, cache, need_dx=None):
         "Return `(dx, dw, db, dgamma, dbeta)`; `dx` is `None` when not needed (see `FastConv.backward`)."
         conv_cache, bn_cache, pool_cache, out = cache
+        if bn_cache.get("route") == "fused":
+            da, dgamma, dbeta = _bnrp_backward(dout, bn_cache)
+            return (*_conv_backward_before_bn(da, conv_cache, need_dx), dgamma, dbeta)
         dz = FastMaxPool.backward(_relu_backward_from_out(dout, out), pool_cache)   # the ReLU's backward on the pooled quarter, then the pool's
         da, dgamma, dbeta = SpatialBatchNorm.backward(dz, bn_cache)
         return (*_conv_backward_before_bn(da, conv_cache, need_dx), dgamma, dbeta)
+
+# %% ../nbs/14_spatial_batchnorm.ipynb 80
+def _bnrp_forward_pass(a, mu, istd, gamma, beta):
+    "One pass over a channels-last `a` (N, C, H, W): `(out, xq, k)`, the ReLU of each 2x2 window's largest z = (a - mu) r gamma + beta, xhat there, and its offset 0-3."
+    N, C, H, W = a.shape
+    a6 = a.permute(0, 2, 3, 1).view(N, H // 2, 2, W // 2, 2, C)     # (n, h, dh, w, dw, c): a view of the channels-last storage
+    for j, (dh, dw) in enumerate(((0, 0), (0, 1), (1, 0), (1, 1))):  # the pool's scan order: row by row
+        xk = (a6[:, :, dh, :, dw] - mu) * istd
+        zk = xk * gamma + beta
+        if j == 0: m, xq, k = zk, xk, torch.zeros_like(zk)
+        else:
+            t = zk > m                                                # strictly greater: the first of equal values stays
+            m, xq, k = torch.where(t, zk, m), torch.where(t, xk, xq), torch.where(t, float(j), k)
+    nchw = lambda t: t.permute(0, 3, 1, 2)                           # back to (N, C, H/2, W/2), channels-last
+    return nchw(m.clamp_min(0)), nchw(xq), nchw(k)
+
+def _bnrp_backward_pass(a, k, g, A, B, Cr, mu):
+    "One pass: `da = A dz + B + Cr (a - mu)` per channel, where dz is `g` at each window's maximum (offset `k`) and 0 elsewhere."
+    N, C, H, W = a.shape
+    nhwc6 = lambda t: t.permute(0, 2, 3, 1).reshape(N, H // 2, 1, W // 2, 1, C)
+    offsets = torch.tensor([[0., 1.], [2., 3.]], dtype=a.dtype, device=a.device).view(1, 1, 2, 1, 2, 1)
+    dz = torch.where(nhwc6(k) == offsets, nhwc6(g), 0).reshape(N, H, W, C)
+    return (dz * A + B + (a.permute(0, 2, 3, 1) - mu) * Cr).permute(0, 3, 1, 2)
+
+
+# %% ../nbs/14_spatial_batchnorm.ipynb 81
+_COMPILED = {}
+
+def _pass(fn, compile):
+    "`fn`, or its `torch.compile`d version (made once, on first use; inductor compiles once per shape and dtype)."
+    if not compile: return fn
+    if fn not in _COMPILED: _COMPILED[fn] = torch.compile(fn, dynamic=False)
+    return _COMPILED[fn]
+
+def _bnrp_fusable(a, gamma, beta, bn_param, pool_param):
+    "Can the fused route run: training mode, 2x2 pool of stride 2 on even sizes, channels-last `a`, a scale, no sync, one dtype?"
+    N, C, H, W = a.shape
+    return (bn_param.get("mode") == "train" and bn_param.get("sync") is None and gamma is not None and not _mixed(a, beta)
+            and isinstance(pool_param, dict) and (pool_param.get("pool_height"), pool_param.get("pool_width"), pool_param.get("stride")) == (2, 2, 2)
+            and H % 2 == 0 and W % 2 == 0 and a.is_contiguous(memory_format=torch.channels_last))
+
+def _bnrp_train_forward(a, gamma, beta, eps, dims, compile=True):
+    "The training forward of batch norm, ReLU and pool: the statistics (one read), then `_bnrp_forward_pass` (one read, quarter-sized writes)."
+    with torch.no_grad():
+        mu, var = _aten.batch_norm_update_stats(a, None, None, 0.0)   # per-channel mean and biased variance
+    istd = (var + eps).rsqrt()
+    out, xq, k = _pass(_bnrp_forward_pass, compile)(a, mu, istd, gamma, beta)
+    v = lambda t: _param_view(t, a)
+    return out, dict(mode="train", route="fused", compile=compile, dims=dims, M=_count(a, dims), mu=v(mu), var=v(var), istd=v(istd),
+                     x=a, xq=xq, k=k, out=out, gamma=v(gamma), eps=eps)
+
+def _bnrp_backward(dout, cache):
+    "`(da, dgamma, dbeta)` of batch norm, ReLU and pool: the two sums over the pooled quarter, then `_bnrp_backward_pass`."
+    g = _relu_backward_from_out(dout, cache["out"])                    # the ReLU's backward on the pooled quarter (checks dout)
+    dbeta, dgamma = g.sum((0, 2, 3)), (g * cache["xq"]).sum((0, 2, 3))  # dz is zero off the maxima
+    M, mu, istd = cache["M"], cache["mu"].reshape(-1), cache["istd"].reshape(-1)
+    A = cache["gamma"].reshape(-1) * istd
+    B, Cr = -A * dbeta / M, -A * istd * dgamma / M
+    da = _pass(_bnrp_backward_pass, cache["compile"])(cache["x"], cache["k"], g, A, B, Cr, mu)
+    return da, dgamma, dbeta

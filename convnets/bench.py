@@ -297,7 +297,8 @@ NETWORKS = ("course", "fast", "airbench-cpu", "airbench94")   # the benchmarked 
 CPU_NETWORKS = NETWORKS[:3]                                 # airbench94 is slow on a CPU: only in the slow cells, with few steps
 AIRBENCH_WIDTHS = {"airbench-cpu": [32, 64, 64], "airbench94": [64, 256, 256]}   # `AirbenchNet(widths=)`
 IMPLS = {"ours": "ours", "torch": "torch", "torch_cl": "torch channels-last", "torch_compiled": "torch compiled",   # key -> label
-         "ours_bf16": "ours bfloat16", "torch_cl_bf16": "torch channels-last, autocast bfloat16"}                     # the low-precision pair (airbench networks)
+         "ours_bf16": "ours bfloat16", "torch_cl_bf16": "torch channels-last, autocast bfloat16",                     # the low-precision pair (airbench networks)
+         "ours_fused": "ours, fused BN-ReLU-pool (compiled)"}                                                        # route 'fused' (DeepConvNet networks)
 LOW_PRECISION_IMPLS = ("ours_bf16", "torch_cl_bf16")
 
 def _low_precision(low_precision, name, device):
@@ -349,7 +350,13 @@ def _why(e):
     lines = [l.strip() for l in str(e).splitlines() if l.strip()][:2]
     return f"{type(e).__name__}: {' '.join(lines)}"[:200]
 
-def _measure(device, model, num_filters, max_pools, batch_size, steps, rounds, warmup, seed, compile, counts, low_precision=False):
+def _fused_twin(net):
+    "A copy of the `DeepConvNet` `net` whose pooled layers take the fused route (batch norm, ReLU and pool compiled into one pass each way)."
+    m = copy.deepcopy(net)
+    for p in m.bn_params: p["route"] = "fused"
+    return m
+
+def _measure(device, model, num_filters, max_pools, batch_size, steps, rounds, warmup, seed, compile, counts, low_precision=False, fused=False):
     "Median seconds per step of each implementation of `IMPLS` (timed alternately, same weights, same batch), their `count_ops`, and notes (compile time, or why it failed)."
     device = resolve_device(device)
     name, net = _model(model, num_filters, max_pools, device, seed)
@@ -371,6 +378,12 @@ def _measure(device, model, num_filters, max_pools, batch_size, steps, rounds, w
             fns["torch_compiled"] = f
             notes["torch_compiled"] = f"compile {time.perf_counter() - t0:.1f} s ({getattr(backend, '__name__', backend)})"
         except Exception as e: notes["torch_compiled"] = f"compile failed: {_why(e)}"
+    if fused and isinstance(net, DeepConvNet):                  # our formulas compiled: the first step compiles, timed on its own
+        f = make_step(_fused_twin(net), "ours")
+        try:
+            t0 = time.perf_counter(); f(x, y); _sync(device)
+            fns["ours_fused"], notes["ours_fused"] = f, f"compile {time.perf_counter() - t0:.1f} s (inductor)"
+        except Exception as e: notes["ours_fused"] = f"compile failed: {_why(e)}"
     for f in fns.values():
         for _ in range(warmup): f(x, y)
     _sync(device)
@@ -382,7 +395,7 @@ def _measure(device, model, num_filters, max_pools, batch_size, steps, rounds, w
             _sync(device)
             times[k].append((time.perf_counter() - t0) / steps)
     med = {k: sorted(v)[len(v) // 2] for k, v in times.items()}
-    ops = {k: count_ops(f, x, y) for k, f in fns.items()} if counts else {}
+    ops = {k: count_ops(f, x, y) for k, f in fns.items() if k != "ours_fused"} if counts else {}   # compiled kernels are not aten calls
     return name, batch_size, med, ops, notes
 
 def bench_throughput(device="cpu",                   # where to run
@@ -478,9 +491,13 @@ def bench_network(device="cpu",                    # where to run
                   memory_steps=2,                  # steps per memory measurement
                   counts=True,                     # count aten calls and host syncs per step
                   threads=None,                    # torch threads of the memory processes (default: this process's)
-                  low_precision=False):            # add ours in bfloat16 and torch under autocast (airbench networks): True, or 'auto' (where `low_precision_pays`)
+                  low_precision=False,             # add ours in bfloat16 and torch under autocast (airbench networks): True, or 'auto' (where `low_precision_pays`)
+                  fused=False):                    # add ours with the fused route (DeepConvNet networks): its speed-ups go in the note
     "One row per implementation of network `model` (`IMPLS`): images/s, ours' speed-up over it (the bfloat16 rows: over ours in bfloat16), peak memory, aten calls and host syncs per step."
-    name, bs, med, ops, notes = _measure(device, model, num_filters, max_pools, batch_size, steps, rounds, warmup, seed, compile, counts, low_precision)
+    name, bs, med, ops, notes = _measure(device, model, num_filters, max_pools, batch_size, steps, rounds, warmup, seed, compile, counts, low_precision, fused)
+    if "ours_fused" in med:                                    # its speed-up over ours and over the best torch eager layout
+        t = med["ours_fused"]
+        notes["ours_fused"] += f"; {med['ours'] / t:.3f}x ours, {min(med['torch'], med['torch_cl']) / t:.3f}x best torch eager"
     impls = ("ours", "torch", "torch_cl") + (LOW_PRECISION_IMPLS if "ours_bf16" in med else ())
     mem = _memory(device, name, bs, memory_steps, threads or torch.get_num_threads(), num_filters, max_pools, impls) if memory else {}
     rows = []
@@ -488,7 +505,7 @@ def bench_network(device="cpu",                    # where to run
         if k not in med and k not in notes: continue           # not measured: no compiled twin asked for, or no bfloat16 pair
         t, c = med.get(k), ops.get(k, {})
         base = med["ours_bf16"] if k in LOW_PRECISION_IMPLS else med["ours"]
-        rows.append({"model": name, "batch": bs, "impl": label, "img/s": bs / t if t else "-", "ours speed-up": t / base if t else "-",
+        rows.append({"model": name, "batch": bs, "impl": label, "img/s": bs / t if t else "-", "ours speed-up": t / base if t and k != "ours_fused" else "-",
                      "peak MB": mem.get(k, "-"), "aten calls/step": c.get("aten calls", "-"), "host syncs/step": c.get("host syncs", "-"),
                      "note": notes.get(k, "")})
     return rows
@@ -598,6 +615,7 @@ def main(argv=None):
     p.add_argument("--compile", nargs="?", const="inductor", default=None, help="add the torch.compile'd twin (optionally: the backend)")
     p.add_argument("--low-precision", choices=("auto", "on", "off"), default="auto",
                    help="add ours in bfloat16 and torch under autocast bfloat16 for the airbench networks: auto = where convnets.conv.low_precision_pays says it pays")
+    p.add_argument("--fused", action="store_true", help="add ours with batch norm, ReLU and pool fused and compiled (route 'fused') for the DeepConvNet networks")
     p.add_argument("--budget", type=float, default=0.0, help="seconds of training for the accuracy comparison (0 skips it)")
     p.add_argument("--data", default=None, help="CIFAR-10 directory for the accuracy comparison")
     p.add_argument("--json", default="bench.json", help="where to write all results")
@@ -615,7 +633,7 @@ def main(argv=None):
         show("steps", "Training steps, hand-written backward vs torch.nn + autograd (same weights, same batch, alternating)",
              [r for m in models for r in bench_network(device, m, batch_size=a.batch_size, steps=a.steps, rounds=a.rounds, compile=a.compile,
                                                        memory="memory" not in a.skip, counts="counts" not in a.skip, threads=a.threads,
-                                                       low_precision={"auto": "auto", "on": True, "off": False}[a.low_precision])])
+                                                       low_precision={"auto": "auto", "on": True, "off": False}[a.low_precision], fused=a.fused)])
     elif "memory" not in a.skip:
         show("memory", "Peak memory of training steps (each in its own process)",
              [bench_memory(device, m, a.batch_size, threads=a.threads) for m in models])

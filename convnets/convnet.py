@@ -152,7 +152,8 @@ class DeepConvNet(Model):
                  head:str="flatten",                 # 'flatten': affine on the flattened last map; 'maxpool': global max pool, then affine
                  label_smoothing:float=0.0,          # epsilon in [0, 1) for `softmax_loss(..., smoothing=epsilon)`; 0 is the plain loss
                  dtype=torch.float,                  # float32 for training, float64 for gradient checks
-                 device='cpu'):                      # where the parameters live
+                 device='cpu',                       # where the parameters live
+                 fused:bool=False):                  # with batchnorm: batch norm, ReLU and pool of each pooled layer in one compiled pass each way (route 'fused', 14_spatial_batchnorm)
         C, H, W = _check_dims(input_dims)
         if not isinstance(num_filters, (list, tuple)) or len(num_filters) == 0:
             raise ValueError(f"`num_filters` must be a non-empty list of positive ints, got {num_filters!r}.")
@@ -194,7 +195,9 @@ class DeepConvNet(Model):
         D = Cin * Hc * Wc if head == "flatten" else Cin           # the affine layer's input: the flattened map, or one max per channel
         self.params[f"W{self.num_layers}"] = init(D, num_classes, None, False)
         self.params[f"b{self.num_layers}"] = torch.zeros(num_classes, dtype=dtype, device=device)
-        self.bn_params = [{"mode": "train", "route": "kernel"} for _ in num_filters] if batchnorm else []   # aten's fused batch-norm kernels
+        if not isinstance(fused, bool): raise TypeError(f"`fused` must be True or False, got {type(fused).__name__} {fused!r}.")
+        route = "fused" if fused else "kernel"                       # aten's fused batch-norm kernels; 'fused' also folds in ReLU and pool
+        self.bn_params = [{"mode": "train", "route": route} for _ in num_filters] if batchnorm else []
 
     def loss(self,
              X,       # images, shape (N, C, H, W)
