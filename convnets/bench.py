@@ -430,7 +430,7 @@ LIVE_BLOCK = 128 << 10   # bytes: in a memory worker, larger blocks are mapped a
 
 def memory_worker(impl, model, batch_size, steps, device, threads, num_filters=None, max_pools=None):
     "Run in a fresh process: peak RSS (CPU) or peak CUDA memory added by `steps` training steps of `impl` ('ours', 'torch' or 'torch_cl'), in MB."
-    impls = ("ours", "torch", "torch_cl", *LOW_PRECISION_IMPLS)
+    impls = ("ours", "torch", "torch_cl", *LOW_PRECISION_IMPLS, "ours_fused")
     if impl not in impls: raise ValueError(f"`impl` must be one of {impls}, got {impl!r}.")
     torch.set_num_threads(threads)
     device = resolve_device(device)
@@ -438,6 +438,7 @@ def memory_worker(impl, model, batch_size, steps, device, threads, num_filters=N
     x, y = _batch(net, batch_size, device, 0)
     ours = impl.startswith("ours")
     if impl == "ours_bf16": net = _low_precision_twin(net)
+    if impl == "ours_fused": net = _fused_twin(net)     # its first step compiles; the peak is measured after it
     step = make_step(net, "ours" if ours else "torch", channels_last=impl.startswith("torch_cl"),
                      autocast=torch.bfloat16 if impl == "torch_cl_bf16" else None)
     if device.type == "cuda":
@@ -498,7 +499,7 @@ def bench_network(device="cpu",                    # where to run
     if "ours_fused" in med:                                    # its speed-up over ours and over the best torch eager layout
         t = med["ours_fused"]
         notes["ours_fused"] += f"; {med['ours'] / t:.3f}x ours, {min(med['torch'], med['torch_cl']) / t:.3f}x best torch eager"
-    impls = ("ours", "torch", "torch_cl") + (LOW_PRECISION_IMPLS if "ours_bf16" in med else ())
+    impls = ("ours", "torch", "torch_cl") + (LOW_PRECISION_IMPLS if "ours_bf16" in med else ()) + (("ours_fused",) if "ours_fused" in med else ())
     mem = _memory(device, name, bs, memory_steps, threads or torch.get_num_threads(), num_filters, max_pools, impls) if memory else {}
     rows = []
     for k, label in IMPLS.items():
@@ -510,7 +511,7 @@ def bench_network(device="cpu",                    # where to run
                      "note": notes.get(k, "")})
     return rows
 
-# %% ../nbs/22_benchmarks.ipynb 46
+# %% ../nbs/22_benchmarks.ipynb 50
 def _best_time(f, repeats=3, number=2, device="cpu"):
     f(); _sync(device)
     best = float("inf")
@@ -552,7 +553,7 @@ def bench_batchnorm(device="cpu", shape=(128, 64, 16, 16), repeats=3, number=3):
     row["graph/alt"] = row["BN graph ms"] / row["BN alt ms"]
     return row
 
-# %% ../nbs/22_benchmarks.ipynb 50
+# %% ../nbs/22_benchmarks.ipynb 54
 def bench_accuracy(device="cpu", budget=60.0, preset="fast", data=None, threads=None, seed=0, extra_argv=(), quiet=True,
                    channels_last=True):  # the twin's layout
     "Test accuracy reached in `budget` seconds of training by our network (`convnets.train.run`) and by its `torch_twin`, in the same `Learner` loop, recipe, data pipeline and initial weights."
@@ -570,7 +571,7 @@ def bench_accuracy(device="cpu", budget=60.0, preset="fast", data=None, threads=
     def row(name, m, weights):   # both report test_acc with the recipe's test-time augmentation and test_acc_no_tta without
         return {"impl": name, "budget s": budget, "steps": m["steps"], "img/s": m["images_per_second"], "first loss": m["history"]["loss"][0],
                 "val acc, final weights": m["final_val_acc"], "test acc": m["test_acc_no_tta"],
-                "test acc (TTA)": m["test_acc"] if cfg["tta"] else float("nan"), "tested weights": weights, "precision": m["precision"]}
+                "test acc (TTA)": m["test_acc"] if cfg["tta"] else float("nan"), "tested weights": weights, "precision": m["precision"], "fused": m.get("fused", "-")}
     return [row("ours", ours, ours.get("tested_weights", "best val")), row("torch autograd" + (", channels-last" if channels_last else ""), tor, "final")]
 
 def train_torch_twin(cfg,                  # a configuration from `parse_config`
@@ -601,7 +602,7 @@ def train_torch_twin(cfg,                  # a configuration from `parse_config`
     return res
 
 
-# %% ../nbs/22_benchmarks.ipynb 57
+# %% ../nbs/22_benchmarks.ipynb 61
 def main(argv=None):
     "`python -m convnets.bench`: print the benchmark tables for a device and write them as JSON."
     p = argparse.ArgumentParser(prog="python -m convnets.bench", description="Benchmarks of the convnets package against torch.nn + autograd.",
@@ -648,5 +649,5 @@ def main(argv=None):
     print(f"wrote {a.json}")
     return results
 
-# %% ../nbs/22_benchmarks.ipynb 58
+# %% ../nbs/22_benchmarks.ipynb 62
 if __name__ == "__main__" and "__file__" in globals(): main()   # `python -m convnets.bench`; a notebook kernel has no __file__
