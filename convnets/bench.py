@@ -353,7 +353,7 @@ def _why(e):
 def _fused_twin(net):
     "A copy of the `DeepConvNet` `net` whose pooled layers take the fused route (batch norm, ReLU and pool compiled into one pass each way)."
     m = copy.deepcopy(net)
-    for p in m.bn_params: p["route"] = "fused"
+    m.use_fused()
     return m
 
 def _measure(device, model, num_filters, max_pools, batch_size, steps, rounds, warmup, seed, compile, counts, low_precision=False, fused=False):

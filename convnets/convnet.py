@@ -195,9 +195,13 @@ class DeepConvNet(Model):
         D = Cin * Hc * Wc if head == "flatten" else Cin           # the affine layer's input: the flattened map, or one max per channel
         self.params[f"W{self.num_layers}"] = init(D, num_classes, None, False)
         self.params[f"b{self.num_layers}"] = torch.zeros(num_classes, dtype=dtype, device=device)
-        if not isinstance(fused, bool): raise TypeError(f"`fused` must be True or False, got {type(fused).__name__} {fused!r}.")
-        route = "fused" if fused else "kernel"                       # aten's fused batch-norm kernels; 'fused' also folds in ReLU and pool
-        self.bn_params = [{"mode": "train", "route": route} for _ in num_filters] if batchnorm else []
+        self.bn_params = [{"mode": "train"} for _ in num_filters] if batchnorm else []
+        self.use_fused(fused)
+
+    def use_fused(self, on:bool=True):
+        "Route every batch norm through aten's fused kernels (`on=False`), or also fold ReLU and pool of the pooled layers into one compiled pass each way (`on=True`, route 'fused')."
+        if not isinstance(on, bool): raise TypeError(f"`fused` must be True or False, got {type(on).__name__} {on!r}.")
+        for p in self.bn_params: p["route"] = "fused" if on else "kernel"
 
     def loss(self,
              X,       # images, shape (N, C, H, W)

@@ -293,7 +293,7 @@ def choose_fused(cfg, device, model, batch, image_shape, ctx=None):
         return "off", "--sync-bn: synchronised batch norm takes the kernel route", 0.0
     if want == "auto" and device.type == "cuda": return "off", "auto on CUDA: not measured there yet (ask for it with --fused on)", 0.0
     trial = copy.deepcopy(model)                                      # the compile runs one forward and backward on random images, not on the model
-    for p in trial.bn_params: p["route"] = "fused"
+    trial.use_fused()
     x = torch.randn(batch, *image_shape, generator=torch.Generator().manual_seed(0)).to(device)
     y = torch.zeros(batch, dtype=torch.long, device=device)
     quiet = logging.getLogger("torch.utils.cpp_extension")           # inductor's C++ toolchain warns on a machine without CUDA; not our concern here
@@ -301,13 +301,14 @@ def choose_fused(cfg, device, model, batch, image_shape, ctx=None):
     quiet.setLevel(logging.ERROR)
     try: trial.loss(x, y)
     except Exception as e:                                            # no C++ compiler, or inductor cannot compile here
-        why = f"{type(e).__name__}: {str(e).strip().splitlines()[0][:200] if str(e).strip() else ''}"
+        from convnets.bench import _why                               # the benchmarks' one-line summary of an exception
+        why = _why(e)
         if want == "on": raise RuntimeError(f"--fused on: torch.compile failed here ({why}); run with --fused off.") from None
         return "off", f"auto: torch.compile failed here ({why})", 0.0
     finally: quiet.setLevel(level)
     if device.type == "cuda": torch.cuda.synchronize(device)
     seconds = time.perf_counter() - t0
-    for p in model.bn_params: p["route"] = "fused"
+    model.use_fused()
     return "on", f"{'auto' if want == 'auto' else 'chosen with --fused'}: compiled in {seconds:.1f} s, before the budget", seconds
 
 
