@@ -244,6 +244,8 @@ def choose_widths(cfg, device, n_train, ctx=None):
     widths, ladder = cfg["widths"], WIDTH_LADDER.get(cfg["preset"])
     if cfg["model"] != "airbench" or cfg.get("widths_reason") != "the preset's" or ladder is None: return widths, cfg.get("widths_reason", "chosen with --widths")
     if cfg["epochs"] or not cfg["time_budget"]: return widths, "the preset's; a fixed number of epochs has no budget to fill"
+    rungs = [list(w) for w, _ in ladder]
+    if list(widths) not in rungs: return widths, f"the preset's; not on its width ladder ({', '.join('-'.join(map(str, w)) for w in rungs)}), so not moved"
     world = ctx.world if ctx is not None else 1
     bs = min(cfg["batch_size"], n_train) // world                     # each process's share of the global batch
     predicted = {}                                                    # rung -> epochs its timed step predicts in the budget
@@ -255,7 +257,7 @@ def choose_widths(cfg, device, n_train, ctx=None):
             dist.all_reduce(t, op=dist.ReduceOp.MIN, group=ctx.group); epochs = t.item()
         predicted[j] = epochs
         return epochs >= ladder[j][1]
-    j = [list(w) for w, _ in ladder].index(list(widths))             # from the preset's rung:
+    j = rungs.index(list(widths))                                    # from the preset's rung:
     if pays(j):
         while j > 0 and pays(j - 1): j -= 1                           # up while the wider one gets its epochs,
     else:
