@@ -200,6 +200,14 @@ def build_model(cfg, device, dtype=torch.float32):
         return FullyConnectedNet([512, 256], normalization="batchnorm", weight_scale=5e-2, reg=reg, dtype=dtype, device=device)
     raise ValueError(f"--model must be one of {MODELS}, got {name!r}.")
 
+def _rank_min(value:float, device, ctx=None):
+    "`value`, or under torchrun its minimum over all ranks: what every rank must agree on (the slowest or the most cautious decides)."
+    if ctx is None or not ctx.distributed: return value
+    import torch.distributed as dist
+    t = torch.tensor([float(value)], device=device)
+    dist.all_reduce(t, op=dist.ReduceOp.MIN, group=ctx.group)
+    return t.item()
+
 def choose_precision(cfg, device, ctx=None):
     "Resolve `cfg['precision']` for `device`: returns `(precision, reason, probe)`; 'auto' runs `low_precision_pays` (on every rank under torchrun: bfloat16 only if it pays on all)."
     want, model = cfg.get("precision", "auto"), cfg["model"]
@@ -214,11 +222,7 @@ def choose_precision(cfg, device, ctx=None):
     if device.type == "cuda":                                     # not yet measured on a GPU: TF32 is the default there
         return "float32", "auto on CUDA: float32 with TF32; bfloat16 is measured on CPUs so far (ask for it with --precision bfloat16)", None
     probe = low_precision_pays(device)
-    pays = probe["pays"]
-    if ctx is not None and ctx.distributed:                       # every rank must compute alike
-        import torch.distributed as dist
-        t = torch.tensor([float(pays)], device=device)
-        dist.all_reduce(t, op=dist.ReduceOp.MIN, group=ctx.group); pays = bool(t.item())
+    pays = bool(_rank_min(probe["pays"], device, ctx))            # every rank must compute alike
     if pays: return "bfloat16", f"auto: {probe['reason']}", probe
     return "float32", f"auto: {probe['reason'] if not probe['pays'] else 'bfloat16 does not pay on every rank'}", probe
 
@@ -244,17 +248,13 @@ def choose_widths(cfg, device, n_train, ctx=None):
     widths, ladder = cfg["widths"], WIDTH_LADDER.get(cfg["preset"])
     if cfg["model"] != "airbench" or cfg.get("widths_reason") != "the preset's" or ladder is None: return widths, cfg.get("widths_reason", "chosen with --widths")
     if cfg["epochs"] or not cfg["time_budget"]: return widths, "the preset's; a fixed number of epochs has no budget to fill"
-    rungs = [list(w) for w, _ in ladder]
-    if list(widths) not in rungs: return widths, f"the preset's; not on its width ladder ({', '.join('-'.join(map(str, w)) for w in rungs)}), so not moved"
+    rungs, name = [list(w) for w, _ in ladder], lambda w: "-".join(map(str, w))
+    if list(widths) not in rungs: return widths, f"the preset's; not on its width ladder ({', '.join(map(name, rungs))}), so not moved"
     world = ctx.world if ctx is not None else 1
     bs = min(cfg["batch_size"], n_train) // world                     # each process's share of the global batch
     predicted = {}                                                    # rung -> epochs its timed step predicts in the budget
     def pays(j):
-        epochs = cfg["time_budget"] / seconds_per_step(cfg, ladder[j][0], device, bs) * bs * world / n_train
-        if ctx is not None and ctx.distributed:                       # every rank must build the same network: the slowest decides
-            import torch.distributed as dist
-            t = torch.tensor([epochs], device=device)
-            dist.all_reduce(t, op=dist.ReduceOp.MIN, group=ctx.group); epochs = t.item()
+        epochs = _rank_min(cfg["time_budget"] / seconds_per_step(cfg, ladder[j][0], device, bs) * bs * world / n_train, device, ctx)   # every rank builds the same network
         predicted[j] = epochs
         return epochs >= ladder[j][1]
     j = rungs.index(list(widths))                                    # from the preset's rung:
@@ -263,7 +263,6 @@ def choose_widths(cfg, device, n_train, ctx=None):
     else:
         j += 1
         while not pays(j): j += 1                                     # else down until one does (the narrowest needs none)
-    name = lambda w: "-".join(map(str, w))
     how = ", ".join(f"{name(ladder[k][0])} {e:.1f} (needs {ladder[k][1]:g})" for k, e in sorted(predicted.items()))
     return list(ladder[j][0]), f"auto: the widest whose timed step predicts the epochs it needs in {cfg['time_budget']:g} s (predicted: {how})"
 
