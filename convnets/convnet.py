@@ -49,9 +49,9 @@ def _check_input(X, input_dims, dtype, device):
         raise TypeError(f"`X` has dtype {X.dtype} but the model's parameters have dtype {dtype}; convert with `X.to({dtype})`.")
     check_tensor(X, "X", device=device)
 
-def _start_loss(model, X, y):
-    "Check the batch `X` against `model`; put each batch-norm layer in 'train' mode when labels `y` are given, else in 'test' mode."
-    _check_input(X, model.input_dims, model.dtype, model.device)
+def _start_loss(model, X, y, dims=None):
+    "Check the batch `X` against `model` (its `input_dims`, or `dims` where None matches any size); put each batch-norm layer in 'train' mode when labels `y` are given, else in 'test' mode."
+    _check_input(X, dims or model.input_dims, model.dtype, model.device)
     for bn_param in getattr(model, "bn_params", []): bn_param["mode"] = "test" if y is None else "train"
 
 def _reg_loss_and_grads(params, grads, names, reg):

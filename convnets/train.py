@@ -19,7 +19,7 @@ from .learner import (Learner, Batches, Recorder, StopOnNaN, Evaluate, BestParam
                               UPDATE_RULES, SCHEDULES, get_rule, read_checkpoint, accuracy)
 from .convnet import DeepConvNet, ThreeLayerConvNet
 from .fc import FullyConnectedNet
-from .airbench import AirbenchNet, airbench_hypers, FreezeAfter
+from .airbench import AirbenchNet, airbench_hypers, FreezeAfter, LowResFirst
 from .optim import AdamAll
 from .distributed import setup_distributed, cleanup_distributed, DataParallel, SyncBatchNorm
 from .conv import low_precision_pays
@@ -29,7 +29,8 @@ AIRBENCH = dict(momentum=0.85, weight_decay=0.0153, bias_scaler=64.0,     # airb
                 whiten=True, identity_init=True, whiten_bias_until=0.3,   # frozen patch whitening; its bias trained for the first 30 % of the run
                 lookahead=dict(every=5, start_progress=0.3, decay_base=0.95, decay_pow=3.0),
                 schedule=dict(warmup=0.23, div=5.0, final_div=1 / 0.07), # the triangle: 0.2 lr -> lr at 23 % -> 0.07 lr
-                translate=2, flip="alternating", tta_average="logits")
+                translate=2, flip="alternating", tta_average="logits",
+                low_res_until=None)                                       # `LowResFirst`: 16x16 images until this fraction of the run; None: never
 _NONE = dict(widths=None, airbench=None, epochs=None)                      # the keys the DeepConvNet recipes do not use
 PRESETS = {
     # the course's "train a good model" network and optimiser, nothing else
@@ -47,7 +48,7 @@ PRESETS = {
     # the same recipe sized for 60 s on 2 CPU cores
     "airbench-cpu": dict(model="airbench", widths=[32, 64, 64], num_filters=None, max_pools=None, head=None,
                          optimizer="sgd_nesterov", lr=11.5, lr_schedule="linear", batch_size=256, augment="airbench",
-                         label_smoothing=0.2, tta=2, airbench=AIRBENCH, epochs=None),
+                         label_smoothing=0.2, tta=2, airbench={**AIRBENCH, "low_res_until": 0.5}, epochs=None),   # the first half at 16x16 (notebook 17)
 }
 AUTO = {"cuda": ("airbench94", "a CUDA device: airbench94's full recipe"),
         "cpu": ("airbench-cpu", "no CUDA device: the airbench recipe sized for 60 s on 2 CPU cores, the most accurate we measured there")}
@@ -62,6 +63,11 @@ def _positive(kind):
         if v <= 0: raise argparse.ArgumentTypeError(f"must be > 0, got {s}")
         return v
     return f
+
+def _fraction(s):
+    v = float(s)
+    if not 0.0 <= v <= 1.0: raise argparse.ArgumentTypeError(f"must be a fraction of the run in [0, 1], got {s}")
+    return v
 
 def _nonneg_int(s):
     v = int(s)
@@ -83,7 +89,7 @@ def make_parser():
     pre = lambda key, text: f"{text} (preset {_preset_default(key)})"
     a("--preset", choices=("auto", *PRESETS), default="auto",
       help="the recipe: 'auto' = airbench94 on a CUDA device, airbench-cpu on a CPU; 'airbench94' = airbench94's recipe with our layers (AirbenchNet 64-256-256, "
-           "9.9 epochs); 'airbench-cpu' = the same recipe sized for 60 s on 2 CPU cores (widths 32-64-64, or the widest of 48-96-96 to 16-32-32 that a timed step says fits the budget); 'course' = the course's DeepConvNet [32,64,128,128], "
+           "9.9 epochs); 'airbench-cpu' = the same recipe sized for 60 s on 2 CPU cores (widths 32-64-64, or the widest of 48-96-96 to 16-32-32 that a timed step says fits the budget; 16x16 images for the first half of the run); 'course' = the course's DeepConvNet [32,64,128,128], "
            "pools after 0,1,3, batch norm, Kaiming init, Adam lr 1e-3; 'fast' = DeepConvNet with a max-pool head, one-cycle Adam (default: auto)")
     a("--time-budget", type=_positive(float), default=None, metavar="SECONDS",
       help="stop after this many seconds of training steps (evaluation and checkpoints not counted) (default: 60, or no limit with --epochs)")
@@ -108,6 +114,9 @@ def make_parser():
       help=pre("model", "airbench (convnets.airbench.AirbenchNet), deepconvnet (convnets.convnet.DeepConvNet with batch norm and Kaiming init), "
                         "threelayer (ThreeLayerConvNet), fc (FullyConnectedNet with batch norm)"))
     a("--widths", type=_positive(int), nargs=3, default=None, help=pre("widths", "AirbenchNet's block widths"))
+    a("--low-res-until", type=_fraction, default=None, metavar="FRACTION",
+      help="--model airbench: train on 16x16 images (each pixel the mean of a 2x2 block) for this fraction of the run, then on the full images; 0: never "
+           "(preset airbench-cpu: 0.5; airbench94: 0)")
     a("--num-filters", type=_positive(int), nargs="+", default=None, help=pre("num_filters", "filters of each conv layer (threelayer uses the first)"))
     a("--head", choices=("maxpool", "flatten"), default=None,
       help=pre("head", "deepconvnet's classifier: global max-pool then affine, or affine on the flattened map"))
@@ -166,10 +175,13 @@ def parse_config(argv=None):
     if not 0.0 <= cfg["warmup"] < 1.0: raise ValueError(f"--warmup must lie in [0, 1), got {cfg['warmup']}.")
     if cfg["label_smoothing"] and cfg["model"] not in ("deepconvnet", "airbench"):
         raise ValueError(f"--label-smoothing needs --model deepconvnet or airbench (their losses take the smoothing); {cfg['model']} does not.")
+    if cfg["low_res_until"] is not None and cfg["model"] != "airbench":
+        raise ValueError(f"--low-res-until is part of the airbench recipe; use it with --model airbench (got --model {cfg['model']}).")
     if cfg["augment"] == "airbench" and cfg["model"] != "airbench":
         raise ValueError(f"--augment airbench is airbench's recipe; use it with --model airbench (got --model {cfg['model']}), or pick another --augment.")
     if cfg["model"] == "airbench":
         if cfg["airbench"] is None: cfg["airbench"] = json.loads(json.dumps(AIRBENCH))
+        if cfg["low_res_until"] is not None: cfg["airbench"]["low_res_until"] = cfg["low_res_until"] or None   # 0: never
         if cfg["widths"] is None: cfg["widths"] = list(PRESETS["airbench-cpu"]["widths"])
         cfg["widths_reason"] = "chosen with --widths" if args.widths is not None else "the preset's"   # `choose_widths` may widen the preset's
         if cfg["optimizer"] not in ("sgd_nesterov", "sgd_momentum"):
@@ -376,6 +388,8 @@ def _describe(cfg, device, settings, train, val, test, model, ctx):
     dev = (f"{device} ({torch.cuda.get_device_name(device)}), TF32 on, cudnn.benchmark on" if device.type == "cuda"
            else f"{device}, {settings['threads']} threads, {platform.processor() or platform.machine()}"
                 + (", malloc keeps freed memory" if settings.get("malloc_keeps_freed") else ""))
+    until = (cfg.get("airbench") or {}).get("low_res_until")
+    low = f" (16x16 images for the first {until:.0%} of the run)" if until else ""
     lines = [
         f"convnets-train: training {arch} ({nparams:,} parameters, hand-written gradients) on CIFAR-10",
         f"  recipe : {cfg['preset']} ({cfg.get('preset_reason', 'chosen with --preset')})",
@@ -385,7 +399,7 @@ def _describe(cfg, device, settings, train, val, test, model, ctx):
         f" ({cfg.get('precision_reason', 'float32')})"
         + (f"; batch norm, ReLU and pool fused: {cfg.get('fused', 'off')} ({cfg.get('fused_reason', '')})" if cfg["model"] == "deepconvnet" else ""),
         f"  train  : until {stop}; batch {cfg['batch_size']}, {cfg['optimizer']} lr {cfg['lr']:g} ({cfg['lr_schedule']}), "
-        f"augment {cfg['augment']}, label smoothing {cfg['label_smoothing']:g}, reg {cfg['reg']:g}, "
+        f"augment {cfg['augment']}{low}, label smoothing {cfg['label_smoothing']:g}, reg {cfg['reg']:g}, "
         f"test-time augmentation {['off', 'mirror (2 views)', 'mirror and shifts (6 views)'][int(cfg['tta'])]}",
         f"  seed   : {cfg['seed']}    output: {cfg['out']}"]
     if ctx.distributed: lines.append(f"  ranks  : {ctx.world} processes ({ctx.backend}), {cfg['batch_size'] // ctx.world} images each per step; "
@@ -400,11 +414,14 @@ def _airbench_parts(cfg, model, train, bs, dl_holder):
     cbs = [LRSchedule(config["learning_rate"], cfg["lr_schedule"], sch["warmup"], sch["div"], sch["final_div"])]
     if ab["whiten_bias_until"] is not None: cbs.append(FreezeAfter(ab["whiten_bias_until"]))
     if ab["lookahead"]: cbs.append(Lookahead(**ab["lookahead"]))
+    low = LowResFirst(ab["low_res_until"]) if ab.get("low_res_until") is not None else None   # a checkpoint from before it: full size throughout
+    if low: cbs.append(low)
     bits = flip_bits(len(train), seed=cfg["seed"], device=train.X.device)
     mode = "crop+flip" if ab["translate"] else ("flip" if ab["flip"] in ("random", "alternating") else "none")
     def transform(xb, idx, epoch):   # alternating: the flips are given; random: `augment` draws them
         flip = alternating_flip_mask(idx, epoch, bits) if ab["flip"] == "alternating" else None
-        return augment(xb, mode, pad=ab["translate"], pad_mode="reflect", generator=dl_holder[0].generator, flip=flip)
+        xb = augment(xb, mode, pad=ab["translate"], pad_mode="reflect", generator=dl_holder[0].generator, flip=flip)
+        return low(xb) if low else xb
     return config, {k: bias for k in model.norm_biases}, cbs, transform
 
 def make_learner(cfg, model, train, val, ctx, out, rule=None, main_callbacks=True):
