@@ -63,20 +63,25 @@ class AirbenchNet(Model):
         kw = dict(dtype=dtype, device=self.device)
         Cw = 2 * C * k * k
         P = {"whiten_w": _uniform((Cw, C, k, k), C * k * k, **kw), "whiten_b": torch.zeros(Cw, **kw)}
-        Hc, Wc, Cin = H - k + 1, W - k + 1, Cw
+        self._check_size(H, W, f"`input_dims` {tuple(input_dims)} describes")
+        Cin = Cw
         for g, F in enumerate(self.widths, 1):
-            if Hc < 2 or Wc < 2:
-                raise ValueError(f"`input_dims` {tuple(input_dims)} is too small for {len(widths)} blocks: block {g} gets a {Hc}x{Wc} map "
-                                 "and its 2x2 pool needs at least 2x2; use fewer `widths` or larger images.")
             P[f"W{g}a"], P[f"beta{g}a"] = identity_start_filters(Cin, F, identity_init, **kw), torch.zeros(F, **kw)
             P[f"W{g}b"], P[f"beta{g}b"] = identity_start_filters(F, F, identity_init, **kw), torch.zeros(F, **kw)
-            Hc, Wc, Cin = Hc // 2, Wc // 2, F
+            Cin = F
         P["W_out"] = _uniform((Cin, num_classes), Cin, **kw)
         self.params = P
         self.frozen = {"whiten_w"} if self.whiten else set()             # names the update skips (`Model.frozen`)
         self.norm_biases = [n for n in P if n.startswith("beta")]          # batch norm's shifts: airbench trains them at a larger rate
         self.warmup_only = ["whiten_b"] if self.whiten else []           # trained for the first part of a run only (`FreezeAfter`)
         self.bn_params = [{"mode": "train", "momentum": bn_momentum, "eps": bn_eps, "route": "kernel"} for _ in range(2 * len(widths))]
+
+    def _check_size(self, H, W, what):
+        "A clear error unless H x W images fit: after the k x k whitening layer, each block's 2x2 pool needs at least a 2x2 map, so the images need $2^{blocks} + k - 1$ pixels a side."
+        lo = 2 ** len(self.widths) + self.whiten_size - 1
+        if min(H, W) < lo:
+            raise ValueError(f"{what} {H}x{W} images, too small for {len(self.widths)} blocks after a {self.whiten_size}x{self.whiten_size} whitening layer: "
+                             f"each block's 2x2 pool needs a 2x2 map, so the images must be at least {lo}x{lo}; use larger images or fewer `widths`.")
 
     @property
     def compute_dtype(self):
@@ -105,10 +110,7 @@ class AirbenchNet(Model):
         "Scores `(N, num_classes)` when `y` is None, else `(loss, grads)`, with no gradient for the names in `self.frozen`."
         P, frozen = self.params, self.frozen
         _start_loss(self, X, y, dims=(self.input_dims[0], None, None))  # any height and width: the network ends in a global max pool
-        lo = 2 ** len(self.widths) + self.whiten_size - 1               # each block's pool needs at least a 2x2 map
-        if min(X.shape[2:]) < lo:
-            raise ValueError(f"`X` holds {X.shape[2]}x{X.shape[3]} images, but this AirbenchNet ({len(self.widths)} blocks after a {self.whiten_size}x{self.whiten_size} "
-                             f"whitening layer) needs at least {lo}x{lo}: use larger images or fewer `widths`.")
+        self._check_size(X.shape[2], X.shape[3], "`X` holds")
         first_trained = not {"whiten_w", "whiten_b"} <= frozen          # is any gradient of the first layer wanted?
         wp = {"stride": 1, "pad": 0, "need_dx": False, "need_dw": "whiten_w" not in frozen, "dtype": self.conv_param["dtype"]}
         h, c0 = FastConv.forward(X, P["whiten_w"], P["whiten_b"], wp)
