@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Every GPU check and benchmark of the notebooks (their `#| cuda` cells), for a lent GPU machine (the `device` tool).
+#
+# That machine has torch but neither nbdev nor the CIFAR-10 copy, so:
+#   1. here:  mkdir -p data && cp ../shared/data/cifar10-jpeg.npz ../shared/data/cifar10.py data/     (data/ is git-ignored)
+#   2. there, through the device tool's `run` with carry ["data"], one call each (each fits its 10 minutes):
+#        bash tools/gpu_check.sh checks     # CUDA against CPU for conv, pool and batch norm; the trainer on CUDA; the benchmark table
+#        bash tools/gpu_check.sh airbench   # airbench94 on the GPU: 5 seeds, ours and its torch.nn twin
+#   3. here:  copy the notebooks that come back (under the call's files_at) over nbs/, run nbdev_clean, and read `git diff`:
+#      only `cuda` cells have new outputs (`tools/exec_nb.py --plain`); write what they show into the prose beside them.
+# On a machine without a GPU every `cuda` cell prints that it was skipped, so the script can be tried on the CPU first.
+set -uo pipefail
+OUT=${OUT:-/tmp/gpu-check}; mkdir -p "$OUT"
+PY=${PY:-python3}
+export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"          # the package from this tree, not installed
+export CONVNETS_DATA=${CONVNETS_DATA:-/tmp/cifar}
+if [ ! -d "$CONVNETS_DATA/cifar-10-batches-py" ]; then
+    [ -f data/cifar10.py ] || { echo "no CIFAR-10 in $CONVNETS_DATA and no data/cifar10.py: see step 1 at the top of $0" >&2; exit 2; }
+    $PY data/cifar10.py "$CONVNETS_DATA" || exit 2
+fi
+{ date -u; nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv 2>/dev/null || echo "no nvidia-smi";
+  $PY -c "import torch; print('torch', torch.__version__, '| cuda', torch.cuda.is_available(), torch.cuda.get_device_name() if torch.cuda.is_available() else '')"; } | tee "$OUT/log.txt"
+failed=0
+run() {   # each notebook: its default cells and its cuda cells, then a copy under $OUT
+    for nb in "$@"; do
+        start=$SECONDS
+        $PY tools/exec_nb.py "nbs/$nb" --flags cuda --plain >> "$OUT/log.txt" 2>&1 || { failed=1; echo "FAILED: $nb" | tee -a "$OUT/log.txt"; }
+        echo "$nb: $((SECONDS - start)) s" | tee -a "$OUT/log.txt"
+        cp "nbs/$nb" "$OUT/"
+    done
+}
+case "${1:-}" in
+    checks)   run 11_fast_conv.ipynb 13_batchnorm.ipynb 14_spatial_batchnorm.ipynb 21_train.ipynb 22_benchmarks.ipynb ;;
+    airbench) run 17_airbench.ipynb ;;
+    *) echo "usage: bash $0 checks|airbench" >&2; exit 2 ;;
+esac
+exit $failed
