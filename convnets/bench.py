@@ -511,7 +511,7 @@ def bench_network(device="cpu",                    # where to run
                      "note": notes.get(k, "")})
     return rows
 
-# %% ../nbs/22_benchmarks.ipynb 50
+# %% ../nbs/22_benchmarks.ipynb 54
 def _best_time(f, repeats=3, number=2, device="cpu"):
     f(); _sync(device)
     best = float("inf")
@@ -553,7 +553,7 @@ def bench_batchnorm(device="cpu", shape=(128, 64, 16, 16), repeats=3, number=3):
     row["graph/alt"] = row["BN graph ms"] / row["BN alt ms"]
     return row
 
-# %% ../nbs/22_benchmarks.ipynb 54
+# %% ../nbs/22_benchmarks.ipynb 58
 def bench_accuracy(device="cpu", budget=60.0, preset="fast", data=None, threads=None, seed=0, extra_argv=(), quiet=True,
                    channels_last=True):  # the twin's layout
     "Test accuracy reached in `budget` seconds of training by our network (`convnets.train.run`) and by its `torch_twin`, in the same `Learner` loop, recipe, data pipeline and initial weights."
@@ -602,7 +602,7 @@ def train_torch_twin(cfg,                  # a configuration from `parse_config`
     return res
 
 
-# %% ../nbs/22_benchmarks.ipynb 61
+# %% ../nbs/22_benchmarks.ipynb 65
 def main(argv=None):
     "`python -m convnets.bench`: print the benchmark tables for a device and write them as JSON."
     p = argparse.ArgumentParser(prog="python -m convnets.bench", description="Benchmarks of the convnets package against torch.nn + autograd.",
@@ -649,5 +649,5 @@ def main(argv=None):
     print(f"wrote {a.json}")
     return results
 
-# %% ../nbs/22_benchmarks.ipynb 62
+# %% ../nbs/22_benchmarks.ipynb 66
 if __name__ == "__main__" and "__file__" in globals(): main()   # `python -m convnets.bench`; a notebook kernel has no __file__
