@@ -13,6 +13,7 @@ unchanged. Run `nbdev_clean` afterwards, as before every commit.
 `--plain` needs neither nbdev nor execnb (a lent GPU machine has neither; see tools/gpu_check.sh): it runs the same
 cells in one namespace with plain Python, printing the value of a cell's last expression as IPython would, and saves
 new outputs only into the flagged cells it was asked to run (their printed text); every other cell keeps its outputs.
+Where nbdev is missing, `show_doc` does nothing.
 """
 import argparse, ast, contextlib, io, json, os, re, sys, traceback, warnings
 from pathlib import Path
@@ -99,6 +100,11 @@ def plain(a):
     os.chdir(fn.parent)
     sys.path.insert(0, str(root))
     import matplotlib; matplotlib.use("Agg")                         # no screen: figures are drawn and dropped
+    try: import nbdev.showdoc
+    except ImportError:                                               # without nbdev, `from nbdev.showdoc import *` gets a no-op show_doc
+        import types
+        sys.modules["nbdev"], sys.modules["nbdev.showdoc"] = types.ModuleType("nbdev"), types.ModuleType("nbdev.showdoc")
+        sys.modules["nbdev.showdoc"].show_doc, sys.modules["nbdev.showdoc"].__all__ = (lambda *a, **k: None), ["show_doc"]
     ns, new = {"__name__": "__main__"}, {}
     for i, cell in enumerate(nb["cells"]):
         if cell["cell_type"] != "code": continue

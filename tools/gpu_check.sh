@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Every GPU check and benchmark of the notebooks (their `#| cuda` cells), for a lent GPU machine (the `device` tool).
 #
-# That machine has torch but neither nbdev nor the CIFAR-10 copy, so:
-#   1. here:  mkdir -p data && cp ../shared/data/cifar10-jpeg.npz ../shared/data/cifar10.py data/     (data/ is git-ignored)
+# That machine has torch but not nbdev, fastcore, fastprogress or the CIFAR-10 copy, so:
+#   1. here:  bash tools/gpu_check.sh prepare    # data/ (git-ignored): the CIFAR-10 source from ../shared/data and two wheels
 #   2. there, through the device tool's `run` with carry ["data"], one call each (each fits its 10 minutes):
 #        bash tools/gpu_check.sh checks     # CUDA against CPU for conv, pool and batch norm; the trainer on CUDA; the benchmark table
 #        bash tools/gpu_check.sh airbench   # airbench94 on the GPU: 5 seeds, ours and its torch.nn twin
@@ -14,6 +14,15 @@ OUT=${OUT:-/tmp/gpu-check}; mkdir -p "$OUT"
 PY=${PY:-python3}
 export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"          # the package from this tree, not installed
 export CONVNETS_DATA=${CONVNETS_DATA:-/tmp/cifar}
+if [ "${1:-}" = prepare ]; then
+    mkdir -p data/wheels && cp ../shared/data/cifar10-jpeg.npz ../shared/data/cifar10.py data/ || exit 2
+    pip download -q --no-deps --only-binary=:all: --python-version 3.12 --implementation py -d data/wheels "fastcore<1.9" "fastprogress<1.1" || exit 2
+    du -sh data; exit 0
+fi
+if ! $PY -c "import fastcore, fastprogress" 2>/dev/null; then           # pure-Python packages the notebooks import
+    $PY -m pip install -q --no-deps --no-index --target /tmp/gpu-pydeps data/wheels/*.whl || { echo "no wheels in data/wheels: see step 1 at the top of $0" >&2; exit 2; }
+    export PYTHONPATH="$PYTHONPATH:/tmp/gpu-pydeps"
+fi
 if [ ! -d "$CONVNETS_DATA/cifar-10-batches-py" ]; then
     [ -f data/cifar10.py ] || { echo "no CIFAR-10 in $CONVNETS_DATA and no data/cifar10.py: see step 1 at the top of $0" >&2; exit 2; }
     $PY data/cifar10.py "$CONVNETS_DATA" || exit 2
@@ -32,6 +41,6 @@ run() {   # each notebook: its default cells and its cuda cells, then a copy und
 case "${1:-}" in
     checks)   run 11_fast_conv.ipynb 13_batchnorm.ipynb 14_spatial_batchnorm.ipynb 21_train.ipynb 22_benchmarks.ipynb ;;
     airbench) run 17_airbench.ipynb ;;
-    *) echo "usage: bash $0 checks|airbench" >&2; exit 2 ;;
+    *) echo "usage: bash $0 prepare|checks|airbench" >&2; exit 2 ;;
 esac
 exit $failed
