@@ -5,8 +5,8 @@
 # %% auto 0
 __all__ = ['AIRBENCH', 'PRESETS', 'AUTO', 'MODELS', 'PRECISIONS', 'FUSED', 'TRAIN_AUGMENTS', 'WIDTH_LADDER', 'DATA_HINT',
            'CKPT_KIND', 'make_parser', 'parse_config', 'build_model', 'choose_precision', 'seconds_per_step',
-           'choose_widths', 'prepare_model', 'tta_average', 'load_splits', 'choose_fused', 'read_run_checkpoint',
-           'torch_settings', 'save_plots', 'make_learner', 'run', 'main']
+           'choose_widths', 'prepare_model', 'tta_average', 'load_splits', 'route_times', 'choose_fused',
+           'read_run_checkpoint', 'torch_settings', 'save_plots', 'make_learner', 'run', 'main']
 
 # %% ../nbs/21_train.ipynb 4
 import argparse, copy, json, logging, os, platform, sys, time
@@ -129,8 +129,8 @@ def make_parser():
            "the other models compute in float32 (default: auto)")
     a("--fused", choices=FUSED, default="auto",
       help="--model deepconvnet: batch norm, ReLU and pool of each pooled layer in one torch.compile'd pass each way (route 'fused' of "
-           "convnets.batchnorm.Conv_BatchNorm_ReLU_Pool; the same math); compiled at start-up, outside the budget. 'auto' = on a CPU when it compiles, "
-           "off on CUDA (not measured there yet) (default: auto)")
+           "convnets.batchnorm.Conv_BatchNorm_ReLU_Pool; the same math); compiled at start-up, outside the budget. 'auto' = on a CPU when it compiles and "
+           "a timed step is faster than the kernel route's, off on CUDA (not measured there yet) (default: auto)")
     a("--threads", type=_positive(int), default=None, help="CPU threads for torch (torch.set_num_threads) (default: torch's choice)")
     a("--data", default=None, help="directory holding cifar-10-batches-py (default: $CONVNETS_DATA, else the per-user cache)")
     a("--no-download", dest="download", action="store_false",
@@ -307,8 +307,21 @@ def load_splits(cfg, device):
     return mk(Xtr, ytr), mk(Xv, yv), mk(Xte, yte)
 
 # %% ../nbs/21_train.ipynb 12
-def choose_fused(cfg, device, model, batch, image_shape, ctx=None):
-    "Resolve `cfg['fused']` ('auto'|'on'|'off') for `model` on `device`: returns `('on'|'off', reason, compile seconds)`; 'on' sets the pooled layers' route and compiles their passes now, on a copy of the model."
+def route_times(fused, kernel, x, y, device, rounds=3, per_round=2):
+    "Median seconds of one forward and backward, `model.loss(x, y)`, of the model `fused` and of the model `kernel`, alternating: `(fused, kernel)`."
+    from convnets.bench import _sync
+    times = ([], [])
+    for m in (fused, kernel): m.loss(x, y)                            # a warm-up step each
+    for _ in range(rounds):
+        for t, m in zip(times, (fused, kernel)):
+            _sync(device); t0 = time.perf_counter()
+            for _ in range(per_round): m.loss(x, y)
+            _sync(device); t.append((time.perf_counter() - t0) / per_round)
+    return tuple(sorted(t)[len(t) // 2] for t in times)
+
+def choose_fused(cfg, device, model, batch, image_shape, ctx=None,
+                 timer=None):  # `route_times` by default; tests pass one that returns fixed times
+    "Resolve `cfg['fused']` ('auto'|'on'|'off') for `model` on `device`: returns `('on'|'off', reason, compile seconds)`. It compiles on a copy of the model; 'auto' then keeps the fused route only if a timed step is faster. 'on' sets the pooled layers' route."
     want = cfg.get("fused", "auto")
     if want not in FUSED: raise ValueError(f"--fused must be one of {FUSED}, got {want!r}.")
     if cfg["model"] != "deepconvnet":
@@ -335,8 +348,14 @@ def choose_fused(cfg, device, model, batch, image_shape, ctx=None):
     finally: quiet.setLevel(level)
     if device.type == "cuda": torch.cuda.synchronize(device)
     seconds = time.perf_counter() - t0
+    how = f"compiled in {seconds:.1f} s, before the budget"
+    if want == "auto":                                                # keep the fused route only where its step is faster here
+        tf, tk = (timer or route_times)(trial, copy.deepcopy(model), x, y, device)
+        ratio = -_rank_min(-tf / tk, device, ctx)                     # the slowest rank's ratio: every rank takes the same route
+        if ratio >= 1: return "off", f"auto: {how}, but a timed step took {ratio:.2f}x the kernel route's here, so the kernel route", seconds
+        how += f"; a timed step took {ratio:.2f}x the kernel route's"
     model.use_fused()
-    return "on", f"{'auto' if want == 'auto' else 'chosen with --fused'}: compiled in {seconds:.1f} s, before the budget", seconds
+    return "on", f"{'auto' if want == 'auto' else 'chosen with --fused'}: {how}", seconds
 
 
 # %% ../nbs/21_train.ipynb 16
