@@ -6,8 +6,8 @@
 __all__ = ['SPEED_FLAGS', 'AIRBENCH_SGD', 'SYNC_OPS', 'NETWORKS', 'CPU_NETWORKS', 'AIRBENCH_WIDTHS', 'IMPLS',
            'LOW_PRECISION_IMPLS', 'LIVE_BLOCK', 'machine_info', 'format_table', 'TorchTwin', 'torch_twin',
            'TorchOptimizer', 'sgd_from_configs', 'torch_optimizer', 'make_step', 'count_ops', 'op_times',
-           'batch_size_for', 'bench_throughput', 'memory_worker', 'bench_memory', 'bench_network', 'bench_conv',
-           'bench_batchnorm', 'bench_accuracy', 'train_torch_twin', 'main']
+           'batch_size_for', 'median_step_times', 'bench_throughput', 'memory_worker', 'bench_memory', 'bench_network',
+           'bench_conv', 'bench_batchnorm', 'bench_accuracy', 'train_torch_twin', 'main']
 
 # %% ../nbs/22_benchmarks.ipynb 4
 import argparse, collections, contextlib, copy, datetime, io, json, os, platform, subprocess, sys, tempfile, time
@@ -356,6 +356,20 @@ def _fused_twin(net):
     m.use_fused()
     return m
 
+def median_step_times(fns, x, y, device, steps, rounds, warmup):
+    "Median seconds of one call `f(x, y)` of each of `fns` (name -> f): `warmup` calls each, then `rounds` rounds of `steps` calls each, alternating (the order reversed every other round)."
+    for f in fns.values():
+        for _ in range(warmup): f(x, y)
+    _sync(device)
+    times, order = {k: [] for k in fns}, list(fns)
+    for r in range(rounds):
+        for k in (order if r % 2 == 0 else order[::-1]):
+            t0 = time.perf_counter()
+            for _ in range(steps): fns[k](x, y)
+            _sync(device)
+            times[k].append((time.perf_counter() - t0) / steps)
+    return {k: sorted(v)[len(v) // 2] for k, v in times.items()}
+
 def _measure(device, model, num_filters, max_pools, batch_size, steps, rounds, warmup, seed, compile, counts, low_precision=False, fused=False):
     "Median seconds per step of each implementation of `IMPLS` (timed alternately, same weights, same batch), their `count_ops`, and notes (compile time, or why it failed)."
     device = resolve_device(device)
@@ -384,17 +398,7 @@ def _measure(device, model, num_filters, max_pools, batch_size, steps, rounds, w
             t0 = time.perf_counter(); f(x, y); _sync(device)
             fns["ours_fused"], notes["ours_fused"] = f, f"compile {time.perf_counter() - t0:.1f} s (inductor)"
         except Exception as e: notes["ours_fused"] = f"compile failed: {_why(e)}"
-    for f in fns.values():
-        for _ in range(warmup): f(x, y)
-    _sync(device)
-    times, order = {k: [] for k in fns}, list(fns)
-    for r in range(rounds):
-        for k in (order if r % 2 == 0 else order[::-1]):
-            t0 = time.perf_counter()
-            for _ in range(steps): fns[k](x, y)
-            _sync(device)
-            times[k].append((time.perf_counter() - t0) / steps)
-    med = {k: sorted(v)[len(v) // 2] for k, v in times.items()}
+    med = median_step_times(fns, x, y, device, steps, rounds, warmup)
     ops = {k: count_ops(f, x, y) for k, f in fns.items() if k != "ours_fused"} if counts else {}   # compiled kernels are not aten calls
     return name, batch_size, med, ops, notes
 

@@ -245,15 +245,11 @@ WIDTH_LADDER = {"airbench-cpu": [([48, 96, 96], 2.8),   # preset -> its widths, 
 
 def seconds_per_step(cfg, widths, device, batch_size, steps=5):
     "Median seconds of one training step (forward, backward, SGD update) of an `AirbenchNet` of `widths` in `cfg`'s resolved precision, on a random batch."
-    from convnets.bench import make_step, _batch, _sync              # the benchmarks' step (our Learner's `train_step`), batch and sync
+    from convnets.bench import make_step, _batch, median_step_times  # the benchmarks' step (our Learner's `train_step`), batch and timer
     cd = torch.bfloat16 if cfg["precision"] == "bfloat16" else None
     net = AirbenchNet(widths=list(widths), label_smoothing=cfg["label_smoothing"], device=device, compute_dtype=cd)
     x, y = _batch(net, batch_size, device, seed=0)                    # random images; the whitening filters set from them
-    step, times = make_step(net, "ours"), []
-    for i in range(steps + 1):                                        # the first step is a warm-up (kernel choice, allocations)
-        _sync(device); t0 = time.perf_counter(); step(x, y); _sync(device)
-        if i: times.append(time.perf_counter() - t0)
-    return sorted(times)[len(times) // 2]
+    return median_step_times({"ours": make_step(net, "ours")}, x, y, device, steps=1, rounds=steps, warmup=1)["ours"]   # after a warm-up step (kernel choice, allocations)
 
 def choose_widths(cfg, device, n_train, ctx=None):
     "Resolve an airbench preset's widths when `--widths` was not given: a rung of its `WIDTH_LADDER`, the widest whose timed step predicts the epochs it needs in the time budget. Returns `(widths, reason)`."
@@ -308,16 +304,10 @@ def load_splits(cfg, device):
 
 # %% ../nbs/21_train.ipynb 12
 def route_times(fused, kernel, x, y, device, rounds=3, per_round=2):
-    "Median seconds of one forward and backward, `model.loss(x, y)`, of the model `fused` and of the model `kernel`, alternating: `(fused, kernel)`."
-    from convnets.bench import _sync
-    times = ([], [])
-    for m in (fused, kernel): m.loss(x, y)                            # a warm-up step each
-    for _ in range(rounds):
-        for t, m in zip(times, (fused, kernel)):
-            _sync(device); t0 = time.perf_counter()
-            for _ in range(per_round): m.loss(x, y)
-            _sync(device); t.append((time.perf_counter() - t0) / per_round)
-    return tuple(sorted(t)[len(t) // 2] for t in times)
+    "Median seconds of one forward and backward, `model.loss(x, y)`, of the model `fused` and of the model `kernel`, alternating (`median_step_times`): `(fused, kernel)`."
+    from convnets.bench import median_step_times                      # the benchmarks' alternating timer
+    t = median_step_times({"fused": fused.loss, "kernel": kernel.loss}, x, y, device, per_round, rounds, warmup=1)
+    return t["fused"], t["kernel"]
 
 def choose_fused(cfg, device, model, batch, image_shape, ctx=None,
                  timer=None):  # `route_times` by default; tests pass one that returns fixed times
