@@ -31,6 +31,12 @@ def _flags(source):
     return flags
 
 
+def _skipped(source, idx, skip, cells):
+    "Is this code cell left out of the run: the export cell (not needed to run), or a cell flagged in `skip` whose index is not in `cells`?"
+    if source.lstrip().startswith("#| hide") and "nbdev_export" in source: return True
+    return bool(_flags(source) & skip) and idx not in cells
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("notebook")
@@ -53,10 +59,7 @@ def main():
     current = {}
     def pre(cell):
         current["cell"] = cell
-        if cell.cell_type != "code": return True
-        src = cell.source.lstrip()
-        if src.startswith("#| hide") and "nbdev_export" in src: return True   # the export cell: not needed to run
-        return bool(_flags(cell.source) & skip) and cell.idx_ not in a.cells
+        return cell.cell_type != "code" or _skipped(cell.source, cell.idx_, skip, a.cells)
     try: shell.run_all(nb, exc_stop=True, preproc=pre)
     except BaseException:
         print(f"{fn.name}: this cell failed, the notebook was not changed:\n{current['cell'].source}\n", file=sys.stderr)
@@ -109,9 +112,8 @@ def plain(a):
     for i, cell in enumerate(nb["cells"]):
         if cell["cell_type"] != "code": continue
         src = "".join(cell["source"])
-        if src.lstrip().startswith("#| hide") and "nbdev_export" in src: continue
+        if _skipped(src, i, skip, a.cells): continue
         f = _flags(src) & flags
-        if f & skip and i not in a.cells: continue
         out = _Tee(sys.stdout)                                          # printed as it comes (a log survives a timeout) and kept
         try:
             with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out): _run_source(src, ns, f"<cell {i}>")
