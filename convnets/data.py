@@ -325,16 +325,12 @@ PAD_MODES = ("zeros", "reflect")          # its crop paddings
 def _reflect(u, size):  # indices in [-(size-1), 2(size-1)] mirrored into [0, size), the edge pixel not repeated
     return (size - 1) - ((size - 1) - u.abs()).abs()
 
-def _reflect_crop(x, offs, flip, pad):
-    "The crop of `augment` with reflect padding: read x itself at mirrored indices, no padded copy."
+def _gather_windows(x, rows, cols):
+    "out[n, c, i, j] = x[n, c, rows[n, i], cols[n, j]]: each image's map flattened once into its H x W plane, then one gather for all C channels."
     N, C, H, W = x.shape
-    dev = x.device
-    ar = torch.arange(W, device=dev)
-    rows = _reflect(offs[0].view(N, 1) + torch.arange(H, device=dev) - pad, H)                        # (N, H)
-    cols = _reflect(offs[1].view(N, 1) + torch.where(flip.view(N, 1), W - 1 - ar, ar) - pad, W)       # (N, W)
-    n = torch.arange(N, device=dev).view(N, 1, 1, 1)
-    c = torch.arange(C, device=dev).view(1, C, 1, 1)
-    return x[n, c, rows.view(N, 1, H, 1), cols.view(N, 1, 1, W)]
+    h, w = rows.shape[1], cols.shape[1]
+    flat = (rows.view(N, h, 1) * W + cols.view(N, 1, w)).view(N, 1, h * w)     # (N, 1, h w): the same for every channel
+    return x.reshape(N, C, H * W).gather(2, flat.expand(N, C, h * w)).view(N, C, h, w)
 
 def augment(x,                 # uint8 or float batch, shape (N, C, H, W)
             mode="crop+flip",  # 'none', 'flip' or 'crop+flip'
@@ -342,7 +338,7 @@ def augment(x,                 # uint8 or float batch, shape (N, C, H, W)
             generator=None,    # torch.Generator for the random choices: on the CPU (default), or on x's device
             pad_mode="zeros",  # crop padding: 'zeros', or 'reflect' (mirror the image, as F.pad(mode='reflect'))
             flip=None):        # bool (N,) on x's device: which images to mirror, instead of random flips (e.g. `alternating_flip_mask`)
-    "Random horizontal flips and/or random crops of a batch, with tensor indexing only (no Python loop over images)."
+    "Random horizontal flips and/or random crops of a batch, with one gather per batch (no Python loop over images)."
     if mode not in AUGMENTS: raise ValueError(f"`mode` must be one of {AUGMENTS}, got {mode!r}.")
     check_tensor(x, "x", ndim=4)
     if isinstance(pad, bool) or not isinstance(pad, int) or pad < 0:
@@ -358,17 +354,15 @@ def augment(x,                 # uint8 or float batch, shape (N, C, H, W)
     else: check_tensor(flip, "flip", shape=(N,), dtype=torch.bool, device=dev)
     if mode == "flip": return torch.where(flip.view(N, 1, 1, 1), x.flip(3), x)
     offs = torch.randint(0, 2 * pad + 1, (2, N), generator=generator, device=gdev).to(dev)
-    if pad_mode == "reflect": return _reflect_crop(x, offs, flip, pad)
+    ar = torch.arange(W, device=dev)
+    rows = offs[0].view(N, 1) + torch.arange(H, device=dev)                   # (N, H) rows of the padded image
+    cols = offs[1].view(N, 1) + torch.where(flip.view(N, 1), W - 1 - ar, ar)  # (N, W) its columns, reversed when flipped
+    if pad_mode == "reflect": return _gather_windows(x, _reflect(rows - pad, H), _reflect(cols - pad, W))   # mirrored indices into x: no padded copy
     xp = x.new_zeros(N, C, H + 2 * pad, W + 2 * pad)
     xp[:, :, pad:pad + H, pad:pad + W] = x
-    rows = offs[0].view(N, 1) + torch.arange(H, device=dev)                   # (N, H) source rows
-    ar = torch.arange(W, device=dev)
-    cols = offs[1].view(N, 1) + torch.where(flip.view(N, 1), W - 1 - ar, ar)  # (N, W) source columns, reversed when flipped
-    n = torch.arange(N, device=dev).view(N, 1, 1, 1)
-    c = torch.arange(C, device=dev).view(1, C, 1, 1)
-    return xp[n, c, rows.view(N, 1, H, 1), cols.view(N, 1, 1, W)]
+    return _gather_windows(xp, rows, cols)
 
-# %% ../nbs/02_data.ipynb 101
+# %% ../nbs/02_data.ipynb 103
 def flip_bits(n,             # number of training images
               seed=0,        # seed of the bits (a CPU generator, so any machine gets the same bits)
               device=None):  # where the bits live: the data's device
