@@ -73,6 +73,7 @@ class AirbenchNet(Model):
         self.params = P
         self.frozen = {"whiten_w"} if self.whiten else set()             # names the update skips (`Model.frozen`)
         self.norm_biases = [n for n in P if n.startswith("beta")]          # batch norm's shifts: airbench trains them at a larger rate
+        self.filters = [n for n in P if n.startswith("W") and n != "W_out"]  # the 3x3 filter banks, each followed by batch norm: their scale does not matter (Muon's parameters)
         self.warmup_only = ["whiten_b"] if self.whiten else []           # trained for the first part of a run only (`FreezeAfter`)
         self.bn_params = [{"mode": "train", "momentum": bn_momentum, "eps": bn_eps, "route": "kernel"} for _ in range(2 * len(widths))]
 

@@ -130,6 +130,7 @@ def _param_configs(params, optim_config, param_configs):
             raise ValueError(f"`param_configs[{k!r}]` sets 'learning_rate', which `set_lr` (and every schedule) would overwrite; "
                              f"give 'lr_scale', a multiple of the base rate, instead.")
         configs[k].update(over)
+        for name in [n for n, v in over.items() if v is None]: del configs[k][name]   # None: this parameter has no such setting (a rule of another kind)
         if scale != 1:
             if "learning_rate" not in configs[k]:
                 raise ValueError(f"`param_configs[{k!r}]` has lr_scale {scale}, but `optim_config` has no 'learning_rate' to scale.")

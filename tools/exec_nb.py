@@ -3,7 +3,7 @@
 
     python tools/exec_nb.py nbs/12_kaiming.ipynb                # slow/cuda cells skipped, their old outputs kept
     python tools/exec_nb.py nbs/12_kaiming.ipynb --flags slow   # also run the slow cells
-    python tools/exec_nb.py nbs/22_benchmarks.ipynb --cells 31  # also run flagged cell 31 (0-based index), no other
+    python tools/exec_nb.py nbs/23_benchmarks.ipynb --cells 31  # also run flagged cell 31 (0-based index), no other
     python tools/exec_nb.py nbs/17_airbench.ipynb --flags cuda --plain   # where nbdev and execnb are not installed
 
 Cells flagged with a test flag of settings.ini (`#| slow`, `#| cuda`) are skipped unless named in --flags:

@@ -39,7 +39,7 @@ run() {   # each notebook: its default cells and its cuda cells, then a copy und
     done
 }
 case "${1:-}" in
-    checks)   run 11_fast_conv.ipynb 13_batchnorm.ipynb 14_spatial_batchnorm.ipynb 21_train.ipynb 22_benchmarks.ipynb ;;
+    checks)   run 11_fast_conv.ipynb 13_batchnorm.ipynb 14_spatial_batchnorm.ipynb 22_train.ipynb 23_benchmarks.ipynb ;;
     airbench) run 17_airbench.ipynb ;;
     *) echo "usage: bash $0 prepare|checks|airbench" >&2; exit 2 ;;
 esac
