@@ -15,10 +15,15 @@ from .optim import _prepare, _check_all, _POSITIVE, _RATE, _NESTEROV_HYPERS, SGD
 MUON_QUINTIC = (3.4445, -4.7750, 2.0315)   # Muon's (a, b, c): slope 3.4445 at 0, singular values end in a band around 1
 NEWTON_SCHULZ_CUBIC = (1.5, -0.5, 0.0)      # the classic iteration: converges to exactly 1, slowly from near 0
 
+def _gram_pays(F, D, steps):
+    "Does the Gram form do fewer floating-point operations than the direct one, for an F x D matrix (F <= D)? 4 F^2 D + (8 steps - 6) F^3 against steps (4 F^2 D + 2 F^3)."
+    return 4 * F * F * D + (8 * steps - 6) * F**3 < steps * (4 * F * F * D + 2 * F**3)
+
 def newton_schulz(G,                            # 2-D, (F, D)
                   steps:int=3,                  # iterations of the polynomial
                   coefficients=MUON_QUINTIC,    # (a, b, c) of p(s) = a s + b s^3 + c s^5
-                  eps:float=1e-7):              # added to the norm: a zero G gives zero, not NaN
+                  eps:float=1e-7,               # added to the norm: a zero G gives zero, not NaN
+                  gram=None):                   # iterate on the small Gram matrix (True), on X (False), or whichever does less work (None)
     "About U V^T for G = U S V^T: `steps` iterations of X <- a X + (b A + c A^2) X, A = X X^T, from X = G / (||G||_F + eps); each singular value s becomes p(s)."
     check_tensor(G, "G", ndim=2, floating=True)
     if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1: raise ValueError(f"`steps` must be a positive integer, got {steps!r}.")
@@ -26,9 +31,18 @@ def newton_schulz(G,                            # 2-D, (F, D)
     tall = G.shape[0] > G.shape[1]
     X = G.t() if tall else G                    # A = X X^T on the smaller side
     X = X / (X.norm() + eps)
-    for _ in range(steps):
-        A = X @ X.t()
-        X = torch.addmm(X, torch.addmm(A, A, A, beta=b, alpha=c), X, beta=a)   # a X + (b A + c A A) X
+    A = X @ X.t()
+    if gram if gram is not None else _gram_pays(*X.shape, steps):   # X_n = M_{n-1} ... M_0 X_0, with A_{k+1} = M_k A_k M_k
+        Q = None
+        for k in range(steps):
+            M = torch.addmm(A, A, A, beta=b, alpha=c); M.diagonal().add_(a)   # M_k = a I + b A_k + c A_k^2
+            Q = M if Q is None else M @ Q
+            if k < steps - 1: A = M @ A @ M
+        X = Q @ X
+    else:
+        for k in range(steps):
+            if k: A = X @ X.t()
+            X = torch.addmm(X, torch.addmm(A, A, A, beta=b, alpha=c), X, beta=a)   # a X + (b A + c A A) X
     return X.t() if tall else X
 
 # %% ../nbs/18_muon.ipynb 20
@@ -86,6 +100,6 @@ class MuonSGD:
             us = torch._foreach_add(gs, bs, alpha=mu)                         # u = g + mu b
             norms = torch._foreach_norm(ws)
             torch._foreach_mul_(ws, torch._foreach_reciprocal(torch._foreach_div(norms, [math.sqrt(w.shape[0]) for w in ws])))   # w sqrt(F) / ||w||
-            for w, u in zip(ws, us): w.add_(newton_schulz(u.view(w.shape[0], -1), MUON_STEPS).view_as(w), alpha=-lr)
+            for w, u in zip(ws, us): w.add_(newton_schulz(u.reshape(w.shape[0], -1), MUON_STEPS).view_as(w), alpha=-lr)   # reshape: u may be channels-last
 
     def __repr__(self): return f"MuonSGD({sorted(self.names)})"
