@@ -84,8 +84,8 @@ class MuonSGD:
         "Update every parameter of `learn.model` not in `model.frozen` in place from `learn.grads`."
         params, grads, configs = learn.model.params, learn.grads, learn.optim_configs
         first = self.checked is None
-        unknown = sorted(self.names - set(params))
-        if first and unknown: raise KeyError(f"MuonSGD: {unknown} are not parameters of the model; its parameters are {sorted(params)}.")
+        if first and not self.names <= set(params):
+            raise KeyError(f"MuonSGD: {sorted(self.names - set(params))} are not parameters of the model; its parameters are {sorted(params)}.")
         keys = _check_all(self, learn, None, None, None, spec=self._spec)
         if first:                                    # the shape and norm checks of `muon`, once
             for k in keys:
