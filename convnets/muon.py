@@ -77,19 +77,15 @@ class MuonSGD:
             raise TypeError(f"`names` must be a collection of parameter names, got {names!r}.")
         self.names, self.sgd, self.checked = frozenset(names), SGDAll(nesterov=True), None
 
-    def _spec(self, k):
-        return ("muon", _MUON_HYPERS, ("muon_buffer",)) if k in self.names else ("sgd_nesterov", _NESTEROV_HYPERS, ("momentum_buffer",))
+    def _prepare(self, k, w, dw, config):   # `muon`'s checks (shape, norm, config) for the Muon parameters, `sgd_nesterov`'s for the rest
+        return _muon_prepare(w, dw, config) if k in self.names else _prepare(w, dw, config, "sgd_nesterov", _NESTEROV_HYPERS, ("momentum_buffer",))
 
     def step(self, learn):  # has `model.params`, `grads` and `optim_configs` (name -> dict), e.g. a `Learner`
         "Update every parameter of `learn.model` not in `model.frozen` in place from `learn.grads`."
         params, grads, configs = learn.model.params, learn.grads, learn.optim_configs
-        first = self.checked is None
-        if first and not self.names <= set(params):
+        if self.checked is None and not self.names <= set(params):
             raise KeyError(f"MuonSGD: {sorted(self.names - set(params))} are not parameters of the model; its parameters are {sorted(params)}.")
-        keys = _check_all(self, learn, None, None, None, spec=self._spec)
-        if first:                                    # the shape and norm checks of `muon`, once
-            for k in keys:
-                if k in self.names: _muon_prepare(params[k], grads[k], configs[k])
+        keys = _check_all(self, learn, self._prepare)
         self.sgd.apply(params, grads, configs, [k for k in keys if k not in self.names])
         groups = {}
         for k in keys:

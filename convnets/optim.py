@@ -131,15 +131,15 @@ def adam(w,            # parameter tensor
 # %% ../nbs/06_optim.ipynb 43
 _ADAM_HYPERS = {"learning_rate": (1e-3, *_POSITIVE), "beta1": (0.9, *_RATE), "beta2": (0.999, *_RATE), "epsilon": (1e-8, *_POSITIVE)}
 
-def _check_all(rule, learn, name, hypers, states, spec=None):
-    "The parameters `rule` updates (all but `model.frozen`); at the first step, or with new parameters or configs, check each one with `_prepare` (`spec(k)` -> (name, hypers, states) where parameters differ)."
+def _check_all(rule, learn, prepare):
+    "The parameters `rule` updates (all but `model.frozen`); at the first step, or with new parameters or configs, check each one: `configs[k] = prepare(k, w, dw, configs[k])`."
     params, grads, configs = learn.model.params, learn.grads, learn.optim_configs
     frozen = getattr(learn.model, "frozen", ())
     keys = [k for k in params if k not in frozen]
     if getattr(rule, "checked", None) != (keys, id(configs)):
         missing = [k for k in keys if k not in grads]
         if missing: raise KeyError(f"{type(rule).__name__}: `model.loss` returned no gradient for parameter(s) {missing}.")
-        for k in keys: configs[k] = _prepare(params[k], grads[k], configs[k], *(spec(k) if spec else (name, hypers, states)))
+        for k in keys: configs[k] = prepare(k, params[k], grads[k], configs[k])
         rule.checked = (keys, id(configs))
     return keys
 
@@ -150,7 +150,7 @@ class AdamAll:
     def step(self, learn):  # has `model.params`, `grads` and `optim_configs` (name -> dict), e.g. a `Learner`
         "Update every parameter of `learn.model` not in `model.frozen` in place from `learn.grads`."
         params, grads, configs = learn.model.params, learn.grads, learn.optim_configs
-        keys = _check_all(self, learn, "adam", _ADAM_HYPERS, ("m", "v", "t"))
+        keys = _check_all(self, learn, lambda k, *wdc: _prepare(*wdc, "adam", _ADAM_HYPERS, ("m", "v", "t")))
         groups = {}
         for k in keys:
             c = configs[k]
@@ -177,7 +177,7 @@ class SGDAll:
 
     def step(self, learn):  # has `model.params`, `grads` and `optim_configs` (name -> dict), e.g. a `Learner`
         "Update every parameter of `learn.model` not in `model.frozen` in place from `learn.grads`."
-        keys = _check_all(self, learn, self.name, self.hypers, (self.state,))
+        keys = _check_all(self, learn, lambda k, *wdc: _prepare(*wdc, self.name, self.hypers, (self.state,)))
         self.apply(learn.model.params, learn.grads, learn.optim_configs, keys)
 
     def apply(self, params, grads, configs, keys):
