@@ -13,7 +13,7 @@ __all__ = ['SPEED_FLAGS', 'AIRBENCH_SGD', 'SYNC_OPS', 'NETWORKS', 'CPU_NETWORKS'
 import argparse, collections, contextlib, copy, datetime, io, json, os, platform, subprocess, sys, tempfile, time
 from pathlib import Path
 import torch
-from .core import resolve_device, keep_freed_memory, _mallopt
+from .core import resolve_device, keep_freed_memory, _mallopt, isa_caps
 from .gradcheck import reset_seed
 from .conv import Conv, FastConv, low_precision_pays
 from .batchnorm import BatchNorm, SpatialBatchNorm
@@ -39,19 +39,22 @@ def _cpu():
     return name, [f for f in SPEED_FLAGS if f in flags] + sorted(f for f in flags if f.startswith("amx"))
 
 def machine_info(device="cpu"):
-    "Date, CPU model and its speed flags, threads, torch version and (on CUDA) the GPU name: the header of every benchmark table."
+    "Date, CPU model and its speed flags (and any instruction-set caps, `convnets.core.isa_caps`), threads, torch version and (on CUDA) the GPU name: the header of every benchmark table."
     cpu, flags = _cpu()
     dev = torch.device(device)
     info = {"date": datetime.datetime.now().strftime("%Y-%m-%d %H:%M"), "cpu": cpu, "cpu_flags": flags, "cpu_count": os.cpu_count(),
             "threads": torch.get_num_threads(), "torch": torch.__version__, "device": str(dev),
             "load_average": [round(v, 2) for v in os.getloadavg()] if hasattr(os, "getloadavg") else None}
     if dev.type == "cuda": info["gpu"] = torch.cuda.get_device_name(dev)
+    if isa_caps(): info["isa_caps"] = {**isa_caps(), "aten": torch.backends.cpu.get_cpu_capability()}
     return info
 
 def _flags_text(info):
     flags = info.get("cpu_flags")             # absent in files recorded before the flags were read
     if flags is None: return ""
-    return "; " + (" ".join(flags) if flags else "no avx2, avx512 or amx")
+    caps = info.get("isa_caps")               # set where ONEDNN_MAX_CPU_ISA or ATEN_CPU_CAPABILITY capped the kernels
+    caps = "; capped: " + ", ".join(f"{k}={v}" for k, v in caps.items()) if caps else ""
+    return "; " + (" ".join(flags) if flags else "no avx2, avx512 or amx") + caps
 
 def format_table(title, rows, info):
     "A plain-text table: the title, the machine line, then `rows` (a list of dicts with the same keys)."
@@ -624,7 +627,8 @@ def train_torch_twin(cfg,                  # a configuration from `parse_config`
     learn.fit(epochs=cfg["epochs"], time_budget=cfg["time_budget"])
     acc = lambda d, tta=0: accuracy(twin, d.X, d.y, transform=d.normalize, tta=tta, tta_average=tta_average(cfg))
     res = {"steps": learn.step, "train_seconds": learn.train_time, "images_per_second": learn.step * learn.dl.batch_size / max(learn.train_time, 1e-9),
-           "final_val_acc": acc(val), "test_acc_no_tta": acc(test), "history": {"loss": rec.loss}, "precision": cfg["precision"]}
+           "final_val_acc": acc(val), "test_acc_no_tta": acc(test), "history": {"loss": rec.loss}, "precision": cfg["precision"],
+           "isa_caps": isa_caps()}
     res["test_acc"] = acc(test, cfg["tta"]) if cfg["tta"] else res["test_acc_no_tta"]   # with the run's test-time augmentation, as `run` reports it
     return res
 

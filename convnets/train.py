@@ -12,7 +12,7 @@ __all__ = ['AIRBENCH', 'MUON_CPU', 'PRESETS', 'AUTO', 'MODELS', 'PRECISIONS', 'F
 import argparse, copy, json, logging, os, platform, sys, time
 from pathlib import Path
 import torch
-from .core import atomic_write_text, keep_freed_memory
+from .core import atomic_write_text, keep_freed_memory, isa_caps, isa_caps_text
 from .gradcheck import reset_seed
 from .data import load_CIFAR10, DeviceData, channel_stats, augment, AUGMENTS, flip_bits, alternating_flip_mask
 from .learner import (Learner, Batches, Recorder, StopOnNaN, Evaluate, BestParams, LRSchedule, Lookahead, Checkpoint, ProgressBar,
@@ -255,10 +255,10 @@ def choose_precision(cfg, device, ctx=None):
     if pays: return "bfloat16", f"auto: {probe['reason']}", probe
     return "float32", f"auto: {probe['reason'] if not probe['pays'] else 'bfloat16 does not pay on every rank'}", probe
 
-WIDTH_LADDER = {"airbench-cpu": [([48, 96, 96], 2.8),   # preset -> its widths, widest first, each with the epochs a timed step must predict
-                                   ([32, 64, 64], 1.5),   # for it in the budget (measured in notebook airbench); the narrowest needs none
-                                   ([24, 48, 48], 1.5),
-                                   ([16, 32, 32], 0.0)]}
+WIDTH_LADDER = {"airbench-cpu": [([48, 96, 96], 2.8, 2.8),   # preset -> its widths, widest first, each with the epochs a timed step must predict
+                                   ([32, 64, 64], 1.5, 1.5),   # for it in the budget, with Muon for the filters and with SGD for them
+                                   ([24, 48, 48], 0.8, 1.5),   # (measured in notebook airbench); the narrowest needs none
+                                   ([16, 32, 32], 0.0, 0.0)]}
 
 def seconds_per_step(cfg, widths, device, batch_size, steps=5):
     "Median seconds of one training step (forward, backward, SGD update) of an `AirbenchNet` of `widths` in `cfg`'s resolved precision, on a random batch."
@@ -273,7 +273,8 @@ def choose_widths(cfg, device, n_train, ctx=None):
     widths, ladder = cfg["widths"], WIDTH_LADDER.get(cfg["preset"])
     if cfg["model"] != "airbench" or cfg.get("widths_reason") != "the preset's" or ladder is None: return widths, cfg.get("widths_reason", "chosen with --widths")
     if cfg["epochs"] or not cfg["time_budget"]: return widths, "the preset's; a fixed number of epochs has no budget to fill"
-    rungs, name = [list(w) for w, _ in ladder], lambda w: "-".join(map(str, w))
+    rungs, name = [list(w) for w, *_ in ladder], lambda w: "-".join(map(str, w))
+    needs = [n[0] if (cfg.get("airbench") or {}).get("muon") else n[1] for _, *n in ladder]   # with Muon for the filters, or SGD
     if list(widths) not in rungs: return widths, f"the preset's; not on its width ladder ({', '.join(map(name, rungs))}), so not moved"
     world = ctx.world if ctx is not None else 1
     bs = min(cfg["batch_size"], n_train) // world                     # each process's share of the global batch
@@ -281,14 +282,14 @@ def choose_widths(cfg, device, n_train, ctx=None):
     def pays(j):
         epochs = _rank_min(cfg["time_budget"] / seconds_per_step(cfg, ladder[j][0], device, bs) * bs * world / n_train, device, ctx)   # every rank builds the same network
         predicted[j] = epochs
-        return epochs >= ladder[j][1]
+        return epochs >= needs[j]
     j = rungs.index(list(widths))                                    # from the preset's rung:
     if pays(j):
         while j > 0 and pays(j - 1): j -= 1                           # up while the wider one gets its epochs,
     else:
         j += 1
         while not pays(j): j += 1                                     # else down until one does (the narrowest needs none)
-    how = ", ".join(f"{name(ladder[k][0])} {e:.1f} (needs {ladder[k][1]:g})" for k, e in sorted(predicted.items()))
+    how = ", ".join(f"{name(ladder[k][0])} {e:.1f} (needs {needs[k]:g})" for k, e in sorted(predicted.items()))
     return list(ladder[j][0]), f"auto: the widest whose timed step predicts the epochs it needs in {cfg['time_budget']:g} s (predicted: {how})"
 
 def prepare_model(cfg, device, train=None):
@@ -413,7 +414,7 @@ def _describe(cfg, device, settings, train, val, test, model, ctx):
                                     f"{cfg['epochs']} epochs" if cfg["epochs"] else ""] if s)
     dev = (f"{device} ({torch.cuda.get_device_name(device)}), TF32 on, cudnn.benchmark on" if device.type == "cuda"
            else f"{device}, {settings['threads']} threads, {platform.processor() or platform.machine()}"
-                + (", malloc keeps freed memory" if settings.get("malloc_keeps_freed") else ""))
+                + (", malloc keeps freed memory" if settings.get("malloc_keeps_freed") else "") + isa_caps_text())
     until = (cfg.get("airbench") or {}).get("low_res_until")
     low = f" (16x16 images for the first {until:.0%} of the run)" if until else ""
     muon = (cfg.get("airbench") or {}).get("muon")
@@ -537,6 +538,7 @@ def run(cfg, log=print):
     steps_per_epoch = len(learn.dl)
     results = {"config": cfg, "device": str(device), "torch_settings": settings, "threads": torch.get_num_threads(), "torch": torch.__version__,
                "cpu": platform.processor() or platform.machine(), "load_average": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
+               "isa_caps": isa_caps(),                                                     # instruction-set caps set for the run (notebook 00), {} if none
                "steps": learn.step, "epochs": learn.step / steps_per_epoch, "train_seconds": learn.train_time,
                "images_per_second": learn.step * bs / max(learn.train_time, 1e-9), "final_val_acc": final_val,
                "best_val_acc": best.best_value, "tested_weights": "final" if final_weights else "best val", "tta": cfg["tta"],
