@@ -274,7 +274,8 @@ def choose_widths(cfg, device, n_train, ctx=None):
     if cfg["model"] != "airbench" or cfg.get("widths_reason") != "the preset's" or ladder is None: return widths, cfg.get("widths_reason", "chosen with --widths")
     if cfg["epochs"] or not cfg["time_budget"]: return widths, "the preset's; a fixed number of epochs has no budget to fill"
     rungs, name = [list(w) for w, *_ in ladder], lambda w: "-".join(map(str, w))
-    needs = [n[0] if (cfg.get("airbench") or {}).get("muon") else n[1] for _, *n in ladder]   # with Muon for the filters, or SGD
+    muon = bool((cfg.get("airbench") or {}).get("muon"))
+    needs = [n[0] if muon else n[1] for _, *n in ladder]              # with Muon for the filters, or SGD
     if list(widths) not in rungs: return widths, f"the preset's; not on its width ladder ({', '.join(map(name, rungs))}), so not moved"
     world = ctx.world if ctx is not None else 1
     bs = min(cfg["batch_size"], n_train) // world                     # each process's share of the global batch
@@ -290,7 +291,7 @@ def choose_widths(cfg, device, n_train, ctx=None):
         j += 1
         while not pays(j): j += 1                                     # else down until one does (the narrowest needs none)
     how = ", ".join(f"{name(ladder[k][0])} {e:.1f} (needs {needs[k]:g})" for k, e in sorted(predicted.items()))
-    return list(ladder[j][0]), f"auto: the widest whose timed step predicts the epochs it needs in {cfg['time_budget']:g} s (predicted: {how})"
+    return list(ladder[j][0]), f"auto: the widest whose timed step predicts the epochs it needs in {cfg['time_budget']:g} s with {'Muon' if muon else 'SGD'} for the filters (predicted: {how})"
 
 def prepare_model(cfg, device, train=None):
     "`build_model`, then what the recipe sets from the training data before the first step (airbench's whitening filters, from `train`'s images)."
