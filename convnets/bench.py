@@ -633,7 +633,7 @@ def train_torch_twin(cfg,                  # a configuration from `parse_config`
     return res
 
 
-# %% ../nbs/23_benchmarks.ipynb 65
+# %% ../nbs/23_benchmarks.ipynb 69
 def main(argv=None):
     "`python -m convnets.bench`: print the benchmark tables for a device and write them as JSON."
     p = argparse.ArgumentParser(prog="python -m convnets.bench", description="Benchmarks of the convnets package against torch.nn + autograd.",
@@ -680,5 +680,5 @@ def main(argv=None):
     print(f"wrote {a.json}")
     return results
 
-# %% ../nbs/23_benchmarks.ipynb 66
+# %% ../nbs/23_benchmarks.ipynb 70
 if __name__ == "__main__" and "__file__" in globals(): main()   # `python -m convnets.bench`; a notebook kernel has no __file__
