@@ -46,7 +46,8 @@ def machine_info(device="cpu"):
             "threads": torch.get_num_threads(), "torch": torch.__version__, "device": str(dev),
             "load_average": [round(v, 2) for v in os.getloadavg()] if hasattr(os, "getloadavg") else None}
     if dev.type == "cuda": info["gpu"] = torch.cuda.get_device_name(dev)
-    if isa_caps(): info["isa_caps"] = {**isa_caps(), "aten": torch.backends.cpu.get_cpu_capability()}
+    caps = isa_caps()
+    if caps: info["isa_caps"] = {**caps, "aten": torch.backends.cpu.get_cpu_capability()}
     return info
 
 def _flags_text(info):
