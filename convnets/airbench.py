@@ -177,15 +177,30 @@ def airbench_hypers(batch_size:int,          # images per step
 
 # %% ../nbs/17_airbench.ipynb 29
 class FreezeAfter(Callback):
-    "Freeze the model's `warmup_only` parameters (or `names`) once the run's progress reaches `at`: `model.frozen` grows, and the update skips them."
-    order = 5
-    def __init__(self, at:float=0.3, names=None): self.at, self.names = at, names
+    "Freeze the model's `warmup_only` parameters (or `names`) once the run's progress reaches `at`: `model.frozen` grows, and the update skips them. With `decay`, their learning rate first falls linearly from its value at the first step to 0 at `at`."
+    order = 5                                          # after `LRSchedule` (-10): with `decay`, this rate replaces the schedule's for `names`
+    def __init__(self, at:float=0.3, names=None,
+                 decay:bool=False):                    # True: rate_0 * (1 - progress / at), a schedule of their own (airbench94_muon's whitening bias)
+        self.at, self.names, self.decay, self.rate = at, names, decay, {}   # rate: name -> its rate at the first step
     def before_batch(self):
-        m = self.learn.model
+        learn, m = self.learn, self.learn.model
         names = self.names if self.names is not None else getattr(m, "warmup_only", ())
-        if self.learn.progress >= self.at: m.frozen = set(m.frozen) | set(names)
+        p = learn.progress
+        if p >= self.at: m.frozen = set(m.frozen) | set(names); return
+        if not self.decay: return
+        for k in names:
+            c = learn.optim_configs[k]
+            if k not in self.rate:
+                if c.get("learning_rate") is None: raise ValueError(f"FreezeAfter(decay=True) needs a learning rate in the config of {k!r}; give the learner `optim_config={{'learning_rate': ...}}`.")
+                self.rate[k] = c["learning_rate"]
+            c["learning_rate"] = self.rate[k] * (1 - p / self.at)
+    def before_fit(self):
+        if self.learn.step == 0: self.rate = {}        # a fresh run starts its decay from its own first rate; a resumed one keeps the saved rates
+    def state_dict(self): return {"rate": dict(self.rate)}
+    def load_state_dict(self, s): self.rate = dict(s.get("rate", {}))
 
-# %% ../nbs/17_airbench.ipynb 32
+
+# %% ../nbs/17_airbench.ipynb 34
 class LowResFirst(Callback):
     "Train on images averaged over `factor` x `factor` blocks (32x32 -> 16x16) until the run's progress reaches `until`; the batch transform calls it on each batch."
     order = 5

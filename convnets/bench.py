@@ -213,12 +213,13 @@ class TorchMuon(torch.optim.Optimizer):
 
 def sgd_from_configs(learn, nesterov=True,
                      muon=()):   # names of parameters Muon steps (`MuonSGD`): they get a `TorchMuon` instead, and a list of two optimizers is returned
-    "A `torch.optim.SGD` with a group for each distinct (momentum, weight decay, lr scale) among the learner's per-parameter configs (and a `TorchMuon` for the `muon` names)."
+    "A `torch.optim.SGD` with a group for each distinct (momentum, weight decay, lr scale, own schedule) among the learner's per-parameter configs (and a `TorchMuon` for the `muon` names)."
     groups, first, filters = {}, {}, []
+    own = set(getattr(learn.model, "warmup_only", ()))   # a rate of its own (`FreezeAfter(decay=True)`): a group of its own, which reads that rate
     for k, p in learn.model.params.items():
         c = learn.optim_configs[k]
         if k in muon: filters.append((p, c)); continue
-        key = (c.get("momentum", 0.9), c.get("weight_decay", 0.0), learn.lr_scales.get(k, 1.0))
+        key = (c.get("momentum", 0.9), c.get("weight_decay", 0.0), learn.lr_scales.get(k, 1.0), k if k in own else None)
         groups.setdefault(key, []).append(p); first.setdefault(key, c["learning_rate"])
     sgd = torch.optim.SGD([dict(params=ps, lr=first[key], momentum=key[0], weight_decay=key[1]) for key, ps in groups.items()],
                           lr=0.0, momentum=next(iter(groups))[0], nesterov=nesterov)   # the defaults only satisfy SGD's checks

@@ -463,12 +463,12 @@ def lr_at(progress,            # fraction of the run done, in [0, 1]
           schedule="onecycle", # 'constant', 'onecycle' (linear warm-up, cosine decay) or 'linear' (warm-up, linear decay)
           warmup=0.25,         # fraction of the run spent warming up
           div=25.0,            # the warm-up starts at base_lr / div
-          final_div=1e4):      # the decay ends at base_lr / final_div
+          final_div=1e4):      # the decay ends at base_lr / final_div; None: at 0
     "Learning rate after `progress` of the run (by time or by steps)."
     if schedule not in SCHEDULES: raise ValueError(f"`schedule` must be one of {SCHEDULES}, got {schedule!r}.")
     p = min(max(float(progress), 0.0), 1.0)
     if schedule == "constant": return base_lr
-    lo, hi, end = base_lr / div, base_lr, base_lr / final_div
+    lo, hi, end = base_lr / div, base_lr, (0.0 if final_div is None else base_lr / final_div)
     if p < warmup: return lo + (hi - lo) * p / warmup
     q = (p - warmup) / (1 - warmup)
     if schedule == "onecycle": return end + (hi - end) * 0.5 * (1 + math.cos(math.pi * q))
@@ -481,10 +481,11 @@ class LRSchedule(Callback):
     order = -10
     def __init__(self, base_lr, schedule="onecycle", warmup=0.25,
                  div=25.0,          # the warm-up starts at base_lr / div
-                 final_div=1e4):    # the decay ends at base_lr / final_div
-        lr_at(0.0, base_lr, schedule, warmup, div, final_div)      # check the settings now
+                 final_div=1e4):    # the decay ends at base_lr / final_div; None: at 0 (airbench94_muon's linear decay)
         if not 0.0 <= warmup < 1.0: raise ValueError(f"`warmup` must lie in [0, 1), got {warmup}.")
-        if not (div > 0 and final_div > 0): raise ValueError(f"`div` and `final_div` must be positive, got {div} and {final_div}.")
+        if not (div > 0 and (final_div is None or final_div > 0)):
+            raise ValueError(f"`div` must be positive and `final_div` positive or None (decay to 0), got {div} and {final_div}.")
+        lr_at(0.0, base_lr, schedule, warmup, div, final_div)      # check the rest now
         self.base_lr, self.schedule, self.warmup, self.div, self.final_div = base_lr, schedule, warmup, div, final_div
     def before_batch(self):
         self.learn.set_lr(lr_at(self.learn.progress, self.base_lr, self.schedule, self.warmup, self.div, self.final_div))

@@ -3,10 +3,14 @@
 #
 # That machine has torch but not nbdev, fastcore, fastprogress or the CIFAR-10 copy, so:
 #   1. here:  bash tools/gpu_check.sh prepare    # data/ (git-ignored): the CIFAR-10 source from ../shared/data and two wheels
-#   2. there, through the device tool's `run` with carry ["data"], one call each (each fits its 10 minutes):
-#        bash tools/gpu_check.sh checks     # CUDA against CPU for conv, pool and batch norm; the trainer on CUDA; the benchmark table
-#        bash tools/gpu_check.sh airbench   # airbench94 on the GPU: 5 seeds, ours and its torch.nn twin
-#   3. here:  copy the notebooks that come back (under the call's files_at) over nbs/, run nbdev_clean, and read `git diff`:
+#   2. there, through the device tool's `run` with carry ["data"]. A task gets about 15 minutes of device time in all, start-up included, so
+#      the first call is the one that matters, with timeout_s about 540:
+#        bash tools/gpu_check.sh bench      # tools/gpu_bench.py: every GPU figure of the issues, most important first, each saved as it is measured
+#      and only with time left (each notebook run also runs its default cells, minutes on that machine):
+#        bash tools/gpu_check.sh checks     # the `cuda` cells: CUDA against CPU for conv, pool and batch norm; the trainer on CUDA; the benchmark table
+#        bash tools/gpu_check.sh airbench   # notebook 17's cuda cell: airbench94, 5 seeds, ours and its torch.nn twin
+#   3. here:  `bench` brings back results.jsonl, bench.json and log.txt: copy them to nbs/results/<gpu>-<date>/ and read them from the notebooks
+#      (as notebook 23 reads nbs/results/h100-2026-11-25/); after `checks` or `airbench`, copy the notebooks that come back (under the call's files_at) over nbs/, run nbdev_clean, and read `git diff`:
 #      only `cuda` cells have new outputs (`tools/exec_nb.py --plain`); write what they show into the prose beside them.
 # On a machine without a GPU every `cuda` cell prints that it was skipped, so the script can be tried on the CPU first.
 set -uo pipefail
@@ -39,8 +43,9 @@ run() {   # each notebook: its default cells and its cuda cells, then a copy und
     done
 }
 case "${1:-}" in
+    bench)    $PY tools/gpu_bench.py --deadline "${GPU_DEADLINE:-420}" --out "$OUT" 2>&1 | tee -a "$OUT/log.txt"; exit "${PIPESTATUS[0]}" ;;
     checks)   run 11_fast_conv.ipynb 13_batchnorm.ipynb 14_spatial_batchnorm.ipynb 22_train.ipynb 23_benchmarks.ipynb ;;
     airbench) run 17_airbench.ipynb ;;
-    *) echo "usage: bash $0 prepare|checks|airbench" >&2; exit 2 ;;
+    *) echo "usage: bash $0 prepare|bench|checks|airbench" >&2; exit 2 ;;
 esac
 exit $failed
