@@ -225,9 +225,16 @@ class Learner:
                 self._one_batch(t0)
             except CancelBatchException: pass
             if self.step % len(self.dl) == 0: break
+        self._drain()
         if self.step % len(self.dl) == 0 and self.step > 0:     # every batch of this epoch is done
             self.epoch += 1
             self.callback("after_epoch")
+
+    def _drain(self):
+        "On a GPU a step returns once its kernels are queued: wait for them, and count the wait as training time, so `train_time` is the GPU's time."
+        p = next(iter(self.model.params.values()), None)
+        if p is None or p.device.type != "cuda": return
+        t0 = time.perf_counter(); torch.cuda.synchronize(p.device); self.train_time += time.perf_counter() - t0
 
     def _one_batch(self, t0):
         "One step: the loss and every gradient from `model.loss`, then the update rule on every parameter."
