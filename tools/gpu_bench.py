@@ -122,7 +122,7 @@ def recipe(preset, impl, seed, device, smoke):
     else: m = train_torch_twin(cfg, channels_last=True)
     res = {k: m.get(k) for k in ("steps", "train_seconds", "images_per_second", "test_acc", "test_acc_no_tta", "precision")}
     n_train = cfg.get("limit_train") or 50000 - cfg["validation_size"]
-    res["epochs"] = m["steps"] * min(cfg["batch_size"], n_train) / n_train
+    res["epochs"] = m["steps"] / max(n_train // cfg["batch_size"], 1)          # full batches per epoch, as the learner counts them
     if device.type == "cuda": res["max_memory_allocated_gb"] = round(torch.cuda.max_memory_allocated(device) / 2**30, 3)
     return res
 
