@@ -3,6 +3,7 @@
 #
 # That machine has torch but not nbdev, fastcore, fastprogress or the CIFAR-10 copy, so:
 #   1. here:  bash tools/gpu_check.sh prepare    # data/ (git-ignored): the CIFAR-10 source from ../shared/data and two wheels
+#             bash tools/gpu_check.sh smoke      # tools/gpu_bench.py at toy sizes on the CPU: the script works end to end (about 2 minutes)
 #   2. there, through the device tool's `run` with carry ["data"]. A task gets about 15 minutes of device time in all, start-up included, so
 #      the first call is the one that matters, with timeout_s about 540:
 #        bash tools/gpu_check.sh bench      # tools/gpu_bench.py: every GPU figure of the issues, most important first, each saved as it is measured
@@ -43,9 +44,10 @@ run() {   # each notebook: its default cells and its cuda cells, then a copy und
     done
 }
 case "${1:-}" in
+    smoke)    $PY tools/gpu_bench.py --smoke --device cpu --seeds 1 --out "$OUT" 2>&1 | tee -a "$OUT/log.txt"; exit "${PIPESTATUS[0]}" ;;   # here, before a GPU call: the same steps at toy sizes
     bench)    $PY tools/gpu_bench.py --deadline "${GPU_DEADLINE:-420}" --out "$OUT" 2>&1 | tee -a "$OUT/log.txt"; exit "${PIPESTATUS[0]}" ;;
     checks)   run 11_fast_conv.ipynb 13_batchnorm.ipynb 14_spatial_batchnorm.ipynb 22_train.ipynb 23_benchmarks.ipynb ;;
     airbench) run 17_airbench.ipynb ;;
-    *) echo "usage: bash $0 prepare|bench|checks|airbench" >&2; exit 2 ;;
+    *) echo "usage: bash $0 prepare|smoke|bench|checks|airbench" >&2; exit 2 ;;
 esac
 exit $failed
