@@ -225,9 +225,9 @@ def build_model(cfg, device, dtype=torch.float32):
     if name == "airbench":
         ab = cfg["airbench"]
         cd = torch.bfloat16 if cfg.get("precision") == "bfloat16" else None     # 'auto' is resolved by `choose_precision` before
-        hs = ab.get("head_scale")                                                # a checkpoint from before it: AirbenchNet's 1/9
-        scale = 1 / cfg["widths"][-1] if hs == "1/width" else (1 / 9 if hs is None else float(hs))
-        m = AirbenchNet(widths=list(cfg["widths"]), whiten=ab["whiten"], identity_init=ab["identity_init"], scale=scale,
+        hs = ab.get("head_scale")                                                # None (also a checkpoint from before it): AirbenchNet's default
+        scale = {} if hs is None else {"scale": 1 / cfg["widths"][-1] if hs == "1/width" else float(hs)}
+        m = AirbenchNet(widths=list(cfg["widths"]), whiten=ab["whiten"], identity_init=ab["identity_init"], **scale,
                         label_smoothing=cfg["label_smoothing"], dtype=dtype, device=device, compute_dtype=cd)
         if ab.get("head_std"): m.params["W_out"].mul_(ab["head_std"] / m.params["W_out"].std())   # airbench94_muon: unit std
         return m

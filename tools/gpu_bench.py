@@ -97,15 +97,10 @@ def check(device):
     mb = AirbenchNet(widths=(16, 32, 32), device=device, compute_dtype=torch.bfloat16); mb.params = dict(m32.params)
     tw = torch_twin(m32, channels_last=True); tw.autocast = torch.bfloat16
     (lb, gb), (lt, gt) = mb.loss(X.to(device, torch.float32), y.to(device)), tw.loss(X.to(device, torch.float32), y.to(device))
-    gt = _twin_grads(tw, gt, g64)
+    gt = {k: tw.ours(k, gt[tw.names[k]]) for k in g64}                  # the twin's gradients in our names and layout
     res["bfloat16_vs_float64"] = {"ours": max(rel_error(gb[k].double().cpu(), g64[k]) for k in g64),
                                   "autocast": max(rel_error(gt[k].double().cpu(), g64[k]) for k in g64)}
     return res
-
-
-def _twin_grads(tw, gt, names):
-    "The twin's gradients under our names (W_out transposed back)."
-    return {k: (gt[tw.names[k]].t() if k in tw.transposed else gt[tw.names[k]]) for k in names}
 
 
 def recipe(preset, impl, seed, device, smoke):
