@@ -8,7 +8,7 @@ __all__ = ['LOW_PRECISION', 'FINITE_CHECKS', 'BatchNorm', 'Linear_BatchNorm_ReLU
 # %% ../nbs/13_batchnorm.ipynb 3
 import math
 import torch
-from .core import check_tensor, check_same, same_device
+from .core import check_tensor, check_same, same_device, checks_deferred
 from .layers import Linear, ReLU
 
 # %% ../nbs/13_batchnorm.ipynb 7
@@ -103,19 +103,19 @@ def _bn_forward(x, gamma, beta, bn_param, dims, train_forward=_bn_train_forward)
     else: out, cache = _bn_lean_forward(x, gamma, beta, eps, dims, sync)   # one route when synchronised: lean forward, fast backward
     mu, var = cache["mu"].view(-1), cache["var"].view(-1)
     finite = torch.isfinite(var)    # C values; a non-finite mean makes the variance non-finite too (checked below)
-    check = bn_param.get("check_finite", "defer" if x.is_cuda else "raise")
+    check = bn_param.get("check_finite", "defer" if x.is_cuda or checks_deferred() else "raise")
     if check not in FINITE_CHECKS: raise ValueError(f"`bn_param['check_finite']` must be one of {FINITE_CHECKS}, got {check!r}.")
-    new_mean = torch.lerp(bn_param["running_mean"], mu, 1 - momentum)   # momentum * running + (1 - momentum) * batch, one operation
-    new_var = torch.lerp(bn_param["running_var"], var, 1 - momentum)
+    rm, rv = bn_param["running_mean"], bn_param["running_var"]   # updated in place: a captured step (notebook capture) replays into the same tensors
     if check == "raise":
         if not bool(finite.all()):  # one host sync per call, on C booleans: no pass over x
             bad = (~finite).nonzero().view(-1).tolist()
             raise ValueError(f"`x` contains NaN or infinite values (or values so large their variance overflows) "
                              f"in feature(s) {bad[:10]}; the running statistics were not updated.")
+        rm.lerp_(mu, 1 - momentum)  # momentum * running + (1 - momentum) * batch, one operation
+        rv.lerp_(var, 1 - momentum)
     else:                           # 'defer': no host sync; a bad feature keeps its old statistics, and the NaN reaches the loss (`StopOnNaN`)
-        new_mean = torch.where(finite, new_mean, bn_param["running_mean"])
-        new_var = torch.where(finite, new_var, bn_param["running_var"])
-    bn_param["running_mean"], bn_param["running_var"] = new_mean, new_var
+        rm.copy_(torch.where(finite, torch.lerp(rm, mu, 1 - momentum), rm))
+        rv.copy_(torch.where(finite, torch.lerp(rv, var, 1 - momentum), rv))
     return out, cache
 
 # %% ../nbs/13_batchnorm.ipynb 11

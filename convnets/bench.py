@@ -22,6 +22,7 @@ from .airbench import AirbenchNet
 from .optim import AdamAll, SGDAll
 from .muon import newton_schulz, MUON_STEPS
 from .learner import Learner, accuracy
+from .capture import CaptureStep
 from .distributed import DistContext
 from .train import PRESETS, parse_config, prepare_model, tta_average, load_splits, make_learner, run, torch_settings, choose_precision, choose_widths
 
@@ -241,13 +242,17 @@ def make_step(model,                 # a `DeepConvNet` (Adam steps) or an `Airbe
               lr=None,               # learning rate (default: Adam's 1e-3, or 0.1 for SGD)
               channels_last=False,   # with 'torch': the channels-last layout
               compile=None,          # with 'torch': compile the twin's network with this `torch.compile` backend (True: 'inductor', torch's default)
-              autocast=None):        # with 'torch': run the twin under `torch.autocast` in this dtype (ours computes in `model.compute_dtype`)
+              autocast=None,         # with 'torch': run the twin under `torch.autocast` in this dtype (ours computes in `model.compute_dtype`)
+           capture=False):        # with 'ours': replay each step as a graph (`CaptureStep`: CUDA graphs on a GPU), after two ordinary steps
     "The `train_step` of a `Learner` doing Adam (`DeepConvNet`) or SGD Nesterov (`AirbenchNet`) steps on `model` itself or on its `torch_twin` (which copies the weights now): `step(x, y) -> loss`."
     if impl not in ("ours", "torch"): raise ValueError(f"`impl` must be 'ours' or 'torch', got {impl!r}.")
     sgd = type(model).__name__ == "AirbenchNet"
     config = {**AIRBENCH_SGD} if sgd else {"learning_rate": 1e-3}
     if lr is not None: config["learning_rate"] = lr
-    if impl == "ours": return Learner(model, (), SGDAll(nesterov=True) if sgd else AdamAll(), config).train_step
+    if impl == "ours":
+        learn = Learner(model, (), SGDAll(nesterov=True) if sgd else AdamAll(), config)
+        if capture: learn.add_cb(CaptureStep()).install()   # `fit` would install it; `train_step` alone does not run `before_fit`
+        return learn.train_step
     m = torch_twin(model, channels_last)               # frozen parameters (whitening filters) get no gradient, so torch.optim skips them
     m.autocast = autocast
     params, lr = list(m.net.parameters()), config["learning_rate"]
@@ -325,7 +330,8 @@ CPU_NETWORKS = NETWORKS[:3]                                 # airbench94 is slow
 AIRBENCH_WIDTHS = {"airbench-cpu": [32, 64, 64], "airbench94": [64, 256, 256]}   # `AirbenchNet(widths=)`
 IMPLS = {"ours": "ours", "torch": "torch", "torch_cl": "torch channels-last", "torch_compiled": "torch compiled",   # key -> label
          "ours_bf16": "ours bfloat16", "torch_cl_bf16": "torch channels-last, autocast bfloat16",                     # the low-precision pair (airbench networks)
-         "ours_fused": "ours, fused BN-ReLU-pool (compiled)"}                                                        # route 'fused' (DeepConvNet networks)
+         "ours_fused": "ours, fused BN-ReLU-pool (compiled)",                                                        # route 'fused' (DeepConvNet networks)
+         "ours_captured": "ours, captured (CUDA graph)"}                                                              # `CaptureStep` (GPU only)
 LOW_PRECISION_IMPLS = ("ours_bf16", "torch_cl_bf16")
 
 def _low_precision(low_precision, name, device):
@@ -397,7 +403,7 @@ def median_step_times(fns, x, y, device, steps, rounds, warmup):
             times[k].append((time.perf_counter() - t0) / steps)
     return {k: sorted(v)[len(v) // 2] for k, v in times.items()}
 
-def _measure(device, model, num_filters, max_pools, batch_size, steps, rounds, warmup, seed, compile, counts, low_precision=False, fused=False):
+def _measure(device, model, num_filters, max_pools, batch_size, steps, rounds, warmup, seed, compile, counts, low_precision=False, fused=False, capture=None):
     "Median seconds per step of each implementation of `IMPLS` (timed alternately, same weights, same batch), their `count_ops`, and notes (compile time, or why it failed)."
     device = resolve_device(device)
     name, net = _model(model, num_filters, max_pools, device, seed)
@@ -425,8 +431,17 @@ def _measure(device, model, num_filters, max_pools, batch_size, steps, rounds, w
             t0 = time.perf_counter(); f(x, y); _sync(device)
             fns["ours_fused"], notes["ours_fused"] = f, f"compile {time.perf_counter() - t0:.1f} s (inductor)"
         except Exception as e: notes["ours_fused"] = f"compile failed: {_why(e)}"
+    if capture is None: capture = device.type == "cuda"         # CUDA graphs need a GPU (`ReplayGraph` on a CPU is a test, not a speed-up)
+    if capture:                                                 # the captured step on a copy of the weights: two ordinary steps, then the capture, timed on their own
+        f = make_step(copy.deepcopy(net), "ours", capture=True)
+        try:
+            t0 = time.perf_counter()
+            for _ in range(3): f(x, y)
+            _sync(device)
+            fns["ours_captured"], notes["ours_captured"] = f, f"2 ordinary steps and the capture: {time.perf_counter() - t0:.1f} s"
+        except Exception as e: notes["ours_captured"] = f"capture failed: {_why(e)}"
     med = median_step_times(fns, x, y, device, steps, rounds, warmup)
-    ops = {k: count_ops(f, x, y) for k, f in fns.items() if k != "ours_fused"} if counts else {}   # compiled kernels are not aten calls
+    ops = {k: count_ops(f, x, y) for k, f in fns.items() if k not in ("ours_fused", "ours_captured")} if counts else {}   # compiled kernels and replays are not aten calls
     return name, batch_size, med, ops, notes
 
 def bench_throughput(device="cpu",                   # where to run
@@ -524,12 +539,14 @@ def bench_network(device="cpu",                    # where to run
                   counts=True,                     # count aten calls and host syncs per step
                   threads=None,                    # torch threads of the memory processes (default: this process's)
                   low_precision=False,             # add ours in bfloat16 and torch under autocast (airbench networks): True, or 'auto' (where `low_precision_pays`)
-                  fused=False):                    # add ours with the fused route (DeepConvNet networks): its speed-ups go in the note
+                  fused=False,                     # add ours with the fused route (DeepConvNet networks): its speed-ups go in the note
+                  capture=None):                   # add ours with captured steps (`CaptureStep`); None: on a GPU only
     "One row per implementation of network `model` (`IMPLS`): images/s, ours' speed-up over it (the bfloat16 rows: over ours in bfloat16), peak memory, aten calls and host syncs per step."
-    name, bs, med, ops, notes = _measure(device, model, num_filters, max_pools, batch_size, steps, rounds, warmup, seed, compile, counts, low_precision, fused)
-    if "ours_fused" in med:                                    # its speed-up over ours and over the best torch eager layout
-        t = med["ours_fused"]
-        notes["ours_fused"] += f"; {med['ours'] / t:.3f}x ours, {min(med['torch'], med['torch_cl']) / t:.3f}x best torch eager"
+    name, bs, med, ops, notes = _measure(device, model, num_filters, max_pools, batch_size, steps, rounds, warmup, seed, compile, counts, low_precision, fused, capture)
+    for f in ("ours_fused", "ours_captured"):
+        if f in med:                                           # its speed-up over ours and over the best torch eager layout
+            t = med[f]
+            notes[f] += f"; {med['ours'] / t:.3f}x ours, {min(med['torch'], med['torch_cl']) / t:.3f}x best torch eager"
     impls = ("ours", "torch", "torch_cl") + (LOW_PRECISION_IMPLS if "ours_bf16" in med else ()) + (("ours_fused",) if "ours_fused" in med else ())
     mem = _memory(device, name, bs, memory_steps, threads or torch.get_num_threads(), num_filters, max_pools, impls) if memory else {}
     rows = []
@@ -537,12 +554,12 @@ def bench_network(device="cpu",                    # where to run
         if k not in med and k not in notes: continue           # not measured: no compiled twin asked for, or no bfloat16 pair
         t, c = med.get(k), ops.get(k, {})
         base = med["ours_bf16"] if k in LOW_PRECISION_IMPLS else med["ours"]
-        rows.append({"model": name, "batch": bs, "impl": label, "img/s": bs / t if t else "-", "ours speed-up": t / base if t and k != "ours_fused" else "-",
+        rows.append({"model": name, "batch": bs, "impl": label, "img/s": bs / t if t else "-", "ours speed-up": t / base if t and k not in ("ours_fused", "ours_captured") else "-",
                      "peak MB": mem.get(k, "-"), "aten calls/step": c.get("aten calls", "-"), "host syncs/step": c.get("host syncs", "-"),
                      "note": notes.get(k, "")})
     return rows
 
-# %% ../nbs/23_benchmarks.ipynb 54
+# %% ../nbs/23_benchmarks.ipynb 56
 def _best_time(f, repeats=3, number=2, device="cpu"):
     f(); _sync(device)
     best = float("inf")
@@ -584,7 +601,7 @@ def bench_batchnorm(device="cpu", shape=(128, 64, 16, 16), repeats=3, number=3):
     row["graph/alt"] = row["BN graph ms"] / row["BN alt ms"]
     return row
 
-# %% ../nbs/23_benchmarks.ipynb 58
+# %% ../nbs/23_benchmarks.ipynb 60
 def bench_accuracy(device="cpu", budget=60.0, preset="fast", data=None, threads=None, seed=0, extra_argv=(), quiet=True,
                    channels_last=True):  # the twin's layout
     "Test accuracy reached in `budget` seconds of training by our network (`convnets.train.run`) and by its `torch_twin`, in the same `Learner` loop, recipe, data pipeline and initial weights."
@@ -635,7 +652,7 @@ def train_torch_twin(cfg,                  # a configuration from `parse_config`
     return res
 
 
-# %% ../nbs/23_benchmarks.ipynb 69
+# %% ../nbs/23_benchmarks.ipynb 71
 def main(argv=None):
     "`python -m convnets.bench`: print the benchmark tables for a device and write them as JSON."
     p = argparse.ArgumentParser(prog="python -m convnets.bench", description="Benchmarks of the convnets package against torch.nn + autograd.",
@@ -682,5 +699,5 @@ def main(argv=None):
     print(f"wrote {a.json}")
     return results
 
-# %% ../nbs/23_benchmarks.ipynb 70
+# %% ../nbs/23_benchmarks.ipynb 72
 if __name__ == "__main__" and "__file__" in globals(): main()   # `python -m convnets.bench`; a notebook kernel has no __file__

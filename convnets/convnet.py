@@ -55,12 +55,12 @@ def _start_loss(model, X, y, dims=None):
     for bn_param in getattr(model, "bn_params", []): bn_param["mode"] = "test" if y is None else "train"
 
 def _reg_loss_and_grads(params, grads, names, reg):
-    "Add `reg * sum(W**2)` over the weights `names`; add `2 reg W` to their gradients in place. Return the penalty."
+    "Add `reg * sum(W**2)` over the weights `names`; add `2 reg W` to their gradients in place. Return the penalty (a 0-d tensor: no read on the host)."
     if reg == 0: return 0.0
     penalty = 0.0
     for k in names:
         w = params[k]
-        penalty += torch.dot(w.reshape(-1), w.reshape(-1)).item()   # no temporary W**2 tensor
+        penalty = penalty + torch.dot(w.reshape(-1), w.reshape(-1))   # no temporary W**2 tensor
         grads[k].add_(w, alpha=2 * reg)
     return reg * penalty
 
@@ -79,7 +79,7 @@ def _check_bn_count(model, state):
 def _load_bn_stats(model, state):
     "Put the checkpoint's running statistics into `model.bn_params`, on the model's device and dtype."
     for p, s in zip(model.bn_params, state.get("bn_stats", [])):
-        for k, v in s.items(): p[k] = v.to(device=model.device, dtype=model.dtype)
+        for k, v in s.items(): p[k] = v.to(device=model.device, dtype=model.dtype, copy=True)   # copies: batch norm updates them in place
 
 # %% ../nbs/16_convnet.ipynb 7
 class ThreeLayerConvNet(Model):

@@ -184,4 +184,4 @@ class FullyConnectedNet(Model):
                                      "build the model with the checkpoint's architecture.")
         super().load_state_dict(state, dtype=dtype, device=device)
         for bn, saved in zip(self.bn_params, state.get("bn_running", [])):
-            bn.update({k: v.to(dtype=self.dtype, device=self.device) for k, v in saved.items()})
+            bn.update({k: v.to(dtype=self.dtype, device=self.device, copy=True) for k, v in saved.items()})   # copies: batch norm updates them in place

@@ -134,9 +134,9 @@ class Linear_ReLU:
 
 # %% ../nbs/03_layers.ipynb 54
 def _check_scores(x, y):
-    "Check scores (N, C) and labels for a loss; the finiteness and label-range checks read the data (cheap next to the loss)."
+    "Check scores (N, C) and labels for a loss and return the labels to use; the finiteness and label-range checks read the data (cheap next to the loss), or wait under `deferred_checks`."
     check_tensor(x, "x", ndim=2, floating=True, finite=True)
-    check_labels(y, x.shape[1], x.shape[0], device=x.device)
+    return check_labels(y, x.shape[1], x.shape[0], device=x.device)
 
 def _check_smoothing(smoothing, name="smoothing"):
     "Check a label-smoothing weight: a Python number in [0, 1) (no tensor, so no read from the device)."
@@ -151,7 +151,7 @@ def softmax_loss(x,              # scores, shape (N, C)
                  smoothing=0.0,  # label smoothing epsilon in [0, 1): weight moved from the label to the uniform distribution
                 ):
     "Mean softmax (cross-entropy) loss over the batch, against label-smoothed targets when `smoothing` > 0, and its gradient: `(loss, dx)`."
-    _check_scores(x, y)
+    y = _check_scores(x, y)
     _check_smoothing(smoothing)
     N, C = x.shape
     shifted = x - x.amax(dim=1, keepdim=True)             # log-sum-exp shift: every row's max becomes 0
@@ -175,7 +175,7 @@ def svm_loss(x,  # scores, shape (N, C)
              y,  # integer labels, shape (N,), values in [0, C)
             ):
     "Mean multiclass SVM (hinge) loss with margin 1 over the batch and its gradient: `(loss, dx)`."
-    _check_scores(x, y)
+    y = _check_scores(x, y)
     N = x.shape[0]
     rows = torch.arange(N, device=x.device)
     correct = x[rows, y].unsqueeze(1)                     # (N, 1)

@@ -156,6 +156,7 @@ class Learner:
         self.epoch, self.step, self.train_time = 0, 0, 0.0    # completed epochs and steps; seconds spent in steps
         self.epochs = self.steps = self.time_budget = None
         self.training, self.cbs = False, []
+        self.capture = None                                   # set by `CaptureStep` (notebook capture): loss, gradients and update as one replayed graph
         for cb in cbs: self.add_cb(cb)
 
     # -- callbacks
@@ -239,10 +240,12 @@ class Learner:
     def _one_batch(self, t0):
         "One step: the loss and every gradient from `model.loss`, then the update rule on every parameter."
         self.training = True
-        try: self.loss, self.grads = self.model.loss(self.xb, self.yb)
+        try:
+            if self.capture is None: self.loss, self.grads = self.model.loss(self.xb, self.yb)
+            else: self.loss, self.grads = self.capture(self.xb, self.yb)   # the update too, in the same graph
         finally: self.training = False
-        self.callback("after_loss")       # e.g. the data-parallel all-reduce of the gradients
-        self.update()
+        self.callback("after_loss")       # e.g. the data-parallel all-reduce of the gradients (a captured step allows none that acts)
+        if self.capture is None: self.update()
         self.step_time = time.perf_counter() - t0
         self.callback("after_step")
         self.step += 1; self.train_time += self.step_time
@@ -314,7 +317,7 @@ class Learner:
         if hasattr(m, "load_state_dict"): m.load_state_dict(state["model"])
         else: m.params = {k: v.to(m.params[k].device) for k, v in state["model"]["params"].items()}
         devs = {k: v.device for k, v in m.params.items()}
-        self.optim_configs = {p: {k: (v.to(devs[p]) if isinstance(v, torch.Tensor) else v) for k, v in c.items()}
+        self.optim_configs = {p: {k: (v.to(devs[p], copy=True) if isinstance(v, torch.Tensor) else v) for k, v in c.items()}   # copies: the rules update them in place
                               for p, c in state["optim_configs"].items()}
         self.lr_scales = dict(state.get("lr_scales", self.lr_scales))
         if state.get("frozen") or getattr(m, "frozen", None): m.frozen = set(state.get("frozen", ()))

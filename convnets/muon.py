@@ -75,7 +75,7 @@ class MuonSGD:
     def __init__(self, names):   # the Muon parameters: filter banks followed by batch norm
         if isinstance(names, str) or not all(isinstance(k, str) for k in names):
             raise TypeError(f"`names` must be a collection of parameter names, got {names!r}.")
-        self.names, self.sgd, self.checked = frozenset(names), SGDAll(nesterov=True), None
+        self.names, self.sgd, self.checked, self.scalars = frozenset(names), SGDAll(nesterov=True), None, None   # scalars: device-scalar mode (06_optim)
 
     def _prepare(self, k, w, dw, config):   # `muon`'s checks (shape, norm, config) for the Muon parameters, `sgd_nesterov`'s for the rest
         return _muon_prepare(w, dw, config) if k in self.names else _prepare(w, dw, config, "sgd_nesterov", _NESTEROV_HYPERS, ("momentum_buffer",))
@@ -85,17 +85,25 @@ class MuonSGD:
         params, grads, configs = learn.model.params, learn.grads, learn.optim_configs
         if self.checked is None and not self.names <= set(params):
             raise KeyError(f"MuonSGD: {sorted(self.names - set(params))} are not parameters of the model; its parameters are {sorted(params)}.")
-        keys = _check_all(self, learn, self._prepare)
-        self.sgd.apply(params, grads, configs, [k for k in keys if k not in self.names])
+        keys, S = _check_all(self, learn, self._prepare), self.scalars
+        self.sgd.apply(params, grads, configs, [k for k in keys if k not in self.names], S)
         groups = {}
         for k in keys:
-            if k in self.names: groups.setdefault((configs[k]["learning_rate"], configs[k]["momentum"]), []).append(k)
+            if k in self.names: groups.setdefault((None if S else configs[k]["learning_rate"], configs[k]["momentum"]), []).append(k)
         for (lr, mu), ks in groups.items():
             ws, gs, bs = [params[k] for k in ks], [grads[k] for k in ks], [configs[k]["muon_buffer"] for k in ks]
             torch._foreach_mul_(bs, mu); torch._foreach_add_(bs, gs)          # b = mu b + g
             us = torch._foreach_add(gs, bs, alpha=mu)                         # u = g + mu b
             norms = torch._foreach_norm(ws)
             torch._foreach_mul_(ws, torch._foreach_reciprocal(torch._foreach_div(norms, [math.sqrt(w.shape[0]) for w in ws])))   # w sqrt(F) / ||w||
-            for w, u in zip(ws, us): w.add_(newton_schulz(u.reshape(w.shape[0], -1), MUON_STEPS).view_as(w), alpha=-lr)   # reshape: u may be channels-last
+            for k, w, u in zip(ks, ws, us):
+                o = newton_schulz(u.reshape(w.shape[0], -1), MUON_STEPS).view_as(w)   # reshape: u may be channels-last
+                if S: w.sub_(o.mul_(S.get(k)))                                   # the rate read from the device
+                else: w.add_(o, alpha=-lr)
+
+    def write_scalars(self, learn):
+        "Device-scalar mode, before each step: write each parameter's learning rate, Muon's and SGD's alike."
+        configs = learn.optim_configs
+        self.scalars.write(learn.model.params, {k: (configs[k]["learning_rate"],) for k in _check_all(self, learn, self._prepare)})
 
     def __repr__(self): return f"MuonSGD({sorted(self.names)})"

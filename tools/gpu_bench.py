@@ -8,8 +8,9 @@ Steps, most important first; each starts only while the deadline leaves room for
 and each result is appended to $OUT/results.jsonl the moment it is measured, so a run cut off by the time limit keeps what it finished:
 
 1. the machine (GPU, driver, torch, CPU) and a correctness check: `AirbenchNet`'s loss and gradients on the device against float64
-   on the CPU, and its bfloat16 pass against its `torch.nn` twin under autocast;
-2. `convnets-train --preset airbench94-muon` and `--preset airbench94`, ours, seeds 0-4, alternating the two recipes (issue 12: 94 % and its time);
+   on the CPU, its bfloat16 pass against its `torch.nn` twin under autocast, and its steps replayed as CUDA graphs (`CaptureStep`) against ordinary ones;
+2. `convnets-train --preset airbench94-muon` and `--preset airbench94`, ours, seeds 0-4, alternating the two recipes (issue 12: 94 % and its time),
+   with one more run of airbench94 at seed 0 with `--capture on` right after its ordinary one (issue 11: the captured step end to end);
 3. the same recipes' `torch.nn` twins (channels-last, the precision ours chose), seeds 0-2 (issue 12: at least torch.nn);
 4. `python -m convnets.bench --device cuda` (issue 11: images/s, memory, aten calls against torch eager and compiled) into $OUT/bench.json.
 
@@ -55,6 +56,7 @@ def main(argv=None):
 
     presets = ("airbench94-muon", "airbench94")
     plan = [(pr, "ours", s) for s in range(a.seeds) for pr in presets]
+    plan.insert(2, ("airbench94", "ours_captured", 0))   # beside its ordinary run at seed 0
     plan += [(pr, "torch", s) for s in range(min(3, a.seeds)) for pr in presets]
     took = {}                                            # (preset, impl) -> seconds of its last run, to judge whether the next fits
     for preset, impl, seed in plan:
@@ -100,7 +102,30 @@ def check(device):
     gt = {k: tw.ours(k, gt[tw.names[k]]) for k in g64}                  # the twin's gradients in our names and layout
     res["bfloat16_vs_float64"] = {"ours": max(rel_error(gb[k].double().cpu(), g64[k]) for k in g64),
                                   "autocast": max(rel_error(gt[k].double().cpu(), g64[k]) for k in g64)}
+    res["captured_vs_ordinary"] = captured_check(device, m32)
     return res
+
+
+def captured_check(device, model, steps=8):
+    "Eight SGD steps of `model` replayed by `CaptureStep` (CUDA graphs on a GPU, `ReplayGraph` elsewhere) against eight ordinary steps with device scalars, from the same weights on the same batch."
+    import copy, torch
+    from convnets.capture import CaptureStep
+    from convnets.gradcheck import rel_error
+    from convnets.learner import Learner
+    from convnets.optim import SGDAll
+    X, y = torch.randn(32, 3, 32, 32, device=device), torch.randint(10, (32,), device=device)
+    out = {}
+    for name, cs in (("ordinary", CaptureStep(warmup=10**9)), ("captured", CaptureStep())):
+        m = copy.deepcopy(model)
+        learn = Learner(m, (), SGDAll(nesterov=True), {"learning_rate": 0.05, "momentum": 0.85, "weight_decay": 5e-4})
+        learn.add_cb(cs).install()
+        for s in range(steps):
+            for c in learn.optim_configs.values(): c["learning_rate"] = 0.05 * (1 - s / steps)   # a rate that changes every step
+            learn.train_step(X, y)
+        cs.check()
+        out[name] = (m, dict(cs.counts))
+    (a, _), (b, counts) = out["ordinary"], out["captured"]
+    return {"params": max(rel_error(a.params[k].double(), b.params[k].double()) for k in a.params), "counts": counts}
 
 
 def recipe(preset, impl, seed, device, smoke):
@@ -112,7 +137,8 @@ def recipe(preset, impl, seed, device, smoke):
     if smoke: argv += ["--widths", "8", "16", "16", "--epochs", "0.5", "--batch-size", "250", "--limit-train", "2000", "--limit-test", "500", "--validation-size", "200"]
     cfg = parse_config(argv)
     if device.type == "cuda": torch.cuda.reset_peak_memory_stats(device)
-    if impl == "ours":
+    if impl == "ours_captured": cfg["capture"] = "on"    # CUDA graphs (`CaptureStep`); on the CPU (--smoke) the trainer refuses it, which the record shows
+    if impl in ("ours", "ours_captured"):
         with contextlib.redirect_stdout(io.StringIO()): m = run(cfg, log=lambda *a, **k: None)
     else: m = train_torch_twin(cfg, channels_last=True)
     res = {k: m.get(k) for k in ("steps", "train_seconds", "images_per_second", "test_acc", "test_acc_no_tta", "precision")}
