@@ -114,8 +114,8 @@ def _bn_forward(x, gamma, beta, bn_param, dims, train_forward=_bn_train_forward)
         rm.lerp_(mu, 1 - momentum)  # momentum * running + (1 - momentum) * batch, one operation
         rv.lerp_(var, 1 - momentum)
     else:                           # 'defer': no host sync; a bad feature keeps its old statistics, and the NaN reaches the loss (`StopOnNaN`)
-        rm.copy_(torch.where(finite, torch.lerp(rm, mu, 1 - momentum), rm))
-        rv.copy_(torch.where(finite, torch.lerp(rv, var, 1 - momentum), rv))
+        rm.lerp_(torch.where(finite, mu, rm), 1 - momentum)   # a bad feature moves towards its own value: it stays
+        rv.lerp_(torch.where(finite, var, rv), 1 - momentum)
     return out, cache
 
 # %% ../nbs/13_batchnorm.ipynb 11

@@ -243,7 +243,7 @@ def make_step(model,                 # a `DeepConvNet` (Adam steps) or an `Airbe
               channels_last=False,   # with 'torch': the channels-last layout
               compile=None,          # with 'torch': compile the twin's network with this `torch.compile` backend (True: 'inductor', torch's default)
               autocast=None,         # with 'torch': run the twin under `torch.autocast` in this dtype (ours computes in `model.compute_dtype`)
-           capture=False):        # with 'ours': replay each step as a graph (`CaptureStep`: CUDA graphs on a GPU), after two ordinary steps
+           capture=False):        # with 'ours': True replays each step as a graph (`CaptureStep`: CUDA graphs on a GPU) after two ordinary steps; 'sync-free': ordinary steps with no host read
     "The `train_step` of a `Learner` doing Adam (`DeepConvNet`) or SGD Nesterov (`AirbenchNet`) steps on `model` itself or on its `torch_twin` (which copies the weights now): `step(x, y) -> loss`."
     if impl not in ("ours", "torch"): raise ValueError(f"`impl` must be 'ours' or 'torch', got {impl!r}.")
     sgd = type(model).__name__ == "AirbenchNet"
@@ -251,7 +251,7 @@ def make_step(model,                 # a `DeepConvNet` (Adam steps) or an `Airbe
     if lr is not None: config["learning_rate"] = lr
     if impl == "ours":
         learn = Learner(model, (), SGDAll(nesterov=True) if sgd else AdamAll(), config)
-        if capture: learn.add_cb(CaptureStep()).install()   # `fit` would install it; `train_step` alone does not run `before_fit`
+        if capture: learn.add_cb(CaptureStep(warmup=None if capture == "sync-free" else 2)).install()   # `fit` would install it; `train_step` alone does not run `before_fit`
         return learn.train_step
     m = torch_twin(model, channels_last)               # frozen parameters (whitening filters) get no gradient, so torch.optim skips them
     m.autocast = autocast
@@ -331,6 +331,7 @@ AIRBENCH_WIDTHS = {"airbench-cpu": [32, 64, 64], "airbench94": [64, 256, 256]}  
 IMPLS = {"ours": "ours", "torch": "torch", "torch_cl": "torch channels-last", "torch_compiled": "torch compiled",   # key -> label
          "ours_bf16": "ours bfloat16", "torch_cl_bf16": "torch channels-last, autocast bfloat16",                     # the low-precision pair (airbench networks)
          "ours_fused": "ours, fused BN-ReLU-pool (compiled)",                                                        # route 'fused' (DeepConvNet networks)
+         "ours_syncfree": "ours, sync-free (no graph)",                                                               # `CaptureStep(warmup=None)` (GPU only)
          "ours_captured": "ours, captured (CUDA graph)"}                                                              # `CaptureStep` (GPU only)
 LOW_PRECISION_IMPLS = ("ours_bf16", "torch_cl_bf16")
 
@@ -433,6 +434,7 @@ def _measure(device, model, num_filters, max_pools, batch_size, steps, rounds, w
         except Exception as e: notes["ours_fused"] = f"compile failed: {_why(e)}"
     if capture is None: capture = device.type == "cuda"         # CUDA graphs need a GPU (`ReplayGraph` on a CPU is a test, not a speed-up)
     if capture:                                                 # the captured step on a copy of the weights: two ordinary steps, then the capture, timed on their own
+        fns["ours_syncfree"] = make_step(copy.deepcopy(net), "ours", capture="sync-free")
         f = make_step(copy.deepcopy(net), "ours", capture=True)
         try:
             t0 = time.perf_counter()
@@ -543,10 +545,10 @@ def bench_network(device="cpu",                    # where to run
                   capture=None):                   # add ours with captured steps (`CaptureStep`); None: on a GPU only
     "One row per implementation of network `model` (`IMPLS`): images/s, ours' speed-up over it (the bfloat16 rows: over ours in bfloat16), peak memory, aten calls and host syncs per step."
     name, bs, med, ops, notes = _measure(device, model, num_filters, max_pools, batch_size, steps, rounds, warmup, seed, compile, counts, low_precision, fused, capture)
-    for f in ("ours_fused", "ours_captured"):
+    for f in ("ours_fused", "ours_syncfree", "ours_captured"):
         if f in med:                                           # its speed-up over ours and over the best torch eager layout
             t = med[f]
-            notes[f] += f"; {med['ours'] / t:.3f}x ours, {min(med['torch'], med['torch_cl']) / t:.3f}x best torch eager"
+            notes[f] = notes.get(f, "") + f"{'; ' if notes.get(f) else ''}{med['ours'] / t:.3f}x ours, {min(med['torch'], med['torch_cl']) / t:.3f}x best torch eager"
     impls = ("ours", "torch", "torch_cl") + (LOW_PRECISION_IMPLS if "ours_bf16" in med else ()) + (("ours_fused",) if "ours_fused" in med else ())
     mem = _memory(device, name, bs, memory_steps, threads or torch.get_num_threads(), num_filters, max_pools, impls) if memory else {}
     rows = []
@@ -554,7 +556,7 @@ def bench_network(device="cpu",                    # where to run
         if k not in med and k not in notes: continue           # not measured: no compiled twin asked for, or no bfloat16 pair
         t, c = med.get(k), ops.get(k, {})
         base = med["ours_bf16"] if k in LOW_PRECISION_IMPLS else med["ours"]
-        rows.append({"model": name, "batch": bs, "impl": label, "img/s": bs / t if t else "-", "ours speed-up": t / base if t and k not in ("ours_fused", "ours_captured") else "-",
+        rows.append({"model": name, "batch": bs, "impl": label, "img/s": bs / t if t else "-", "ours speed-up": t / base if t and k not in ("ours_fused", "ours_syncfree", "ours_captured") else "-",
                      "peak MB": mem.get(k, "-"), "aten calls/step": c.get("aten calls", "-"), "host syncs/step": c.get("host syncs", "-"),
                      "note": notes.get(k, "")})
     return rows

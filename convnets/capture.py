@@ -74,13 +74,14 @@ def capture_refusal(learn):
     return None
 
 class CaptureStep(Callback):
-    "Each training step (loss, gradients and update) as one graph, replayed: a CUDA graph on a GPU, `ReplayGraph` elsewhere. A new batch shape or set of frozen parameters takes `warmup` ordinary steps, then a capture."
+    "Each training step (loss, gradients and update) as one graph, replayed: a CUDA graph on a GPU, `ReplayGraph` elsewhere. A new batch shape or set of frozen parameters takes `warmup` ordinary steps, then a capture; `warmup=None` never captures: sync-free ordinary steps."
     order = 100                       # last: its checks at `before_fit` see what the other callbacks set up (observers, the world size)
-    def __init__(self, warmup:int=2,  # ordinary steps before each capture (GPU libraries set themselves up in them)
+    def __init__(self, warmup=2,      # ordinary steps before each capture (GPU libraries set themselves up in them); None: no capture, every step ordinary
                  every:int=100,       # steps between reads of the deferred checks (one host sync)
                  backend="auto"):     # 'cuda', 'replay' (`ReplayGraph`), or 'auto': cuda for CUDA parameters, else replay
         if backend not in ("auto", "cuda", "replay"): raise ValueError(f"`backend` must be 'auto', 'cuda' or 'replay', got {backend!r}.")
-        if isinstance(warmup, bool) or not isinstance(warmup, int) or warmup < 1: raise ValueError(f"`warmup` must be a positive int (the checks' flags are made in an ordinary step), got {warmup!r}.")
+        if warmup is not None and (isinstance(warmup, bool) or not isinstance(warmup, int) or warmup < 1):
+            raise ValueError(f"`warmup` must be a positive int (the checks' flags are made in an ordinary step) or None (no capture), got {warmup!r}.")
         self.warmup, self.every, self.backend = warmup, every, backend
         self.graphs, self.seen, self.failed, self.pool = {}, collections.Counter(), {}, None
 
@@ -95,6 +96,7 @@ class CaptureStep(Callback):
         use_device_scalars(l.rule)
         self.graphs, self.seen, self.failed, self.checked_to = {}, collections.Counter(), {}, l.step
         self.counts = collections.Counter()                           # 'ordinary', 'captured' and 'replayed' steps of this fit
+        self.recorded = []                                            # aten calls in each `ReplayGraph` captured (what one replay launches)
         l.capture = self
 
     def before_fit(self): self.install()
@@ -139,7 +141,7 @@ class CaptureStep(Callback):
             g.replay()
             l.grads = grads; self.counts["replayed"] += 1
             return loss.clone(), grads                                # the graph overwrites its loss at the next replay
-        if self.seen[sig] < self.warmup:                              # an ordinary step, on a side stream on a GPU
+        if self.warmup is None or self.seen[sig] < self.warmup:      # an ordinary step, on a side stream on a GPU
             self.seen[sig] += 1; self.counts["ordinary"] += 1
             with self._side_stream(xb):
                 with deferred_checks() as flags:
@@ -157,14 +159,15 @@ class CaptureStep(Callback):
         with g.capture():
             loss, grads = self._step(sx, sy)
         if not g.runs_on_capture: g.replay()                          # a CUDA capture only recorded the step: run it
+        else: self.recorded.append(len(g.calls))
         self.graphs[sig] = (g, sx, sy, loss, grads)
         l.grads = grads; self.counts["captured"] += 1
         return loss.clone(), grads
 
     @contextlib.contextmanager
     def _side_stream(self, xb):
-        "On a GPU, ordinary steps before a capture run on a side stream (as torch's CUDA-graph notes advise); elsewhere nothing."
-        if self.kind != "cuda": yield; return
+        "On a GPU, ordinary steps before a capture run on a side stream (as torch's CUDA-graph notes advise); elsewhere, and without captures, nothing."
+        if self.kind != "cuda" or self.warmup is None: yield; return
         s, cur = torch.cuda.Stream(xb.device), torch.cuda.current_stream(xb.device)
         s.wait_stream(cur)
         with torch.cuda.stream(s): yield
