@@ -433,15 +433,16 @@ def _measure(device, model, num_filters, max_pools, batch_size, steps, rounds, w
             fns["ours_fused"], notes["ours_fused"] = f, f"compile {time.perf_counter() - t0:.1f} s (inductor)"
         except Exception as e: notes["ours_fused"] = f"compile failed: {_why(e)}"
     if capture is None: capture = device.type == "cuda"         # CUDA graphs need a GPU (`ReplayGraph` on a CPU is a test, not a speed-up)
-    if capture:                                                 # the captured step on a copy of the weights: two ordinary steps, then the capture, timed on their own
-        fns["ours_syncfree"] = make_step(copy.deepcopy(net), "ours", capture="sync-free")
-        f = make_step(copy.deepcopy(net), "ours", capture=True)
-        try:
-            t0 = time.perf_counter()
-            for _ in range(3): f(x, y)
-            _sync(device)
-            fns["ours_captured"], notes["ours_captured"] = f, f"2 ordinary steps and the capture: {time.perf_counter() - t0:.1f} s"
-        except Exception as e: notes["ours_captured"] = f"capture failed: {_why(e)}"
+    if capture:                                                 # on copies of the weights: the sync-free step, and the captured one (two ordinary steps, then the capture, timed on their own)
+        for k, how, steps, note in (("ours_syncfree", "sync-free", 1, ""), ("ours_captured", True, 3, "2 ordinary steps and the capture: {:.1f} s")):
+            f = make_step(copy.deepcopy(net), "ours", capture=how)
+            try:
+                t0 = time.perf_counter()
+                for _ in range(steps): f(x, y)
+                _sync(device)
+                fns[k] = f
+                if note: notes[k] = note.format(time.perf_counter() - t0)
+            except Exception as e: notes[k] = f"failed: {_why(e)}"
     med = median_step_times(fns, x, y, device, steps, rounds, warmup)
     ops = {k: count_ops(f, x, y) for k, f in fns.items() if k not in ("ours_fused", "ours_captured")} if counts else {}   # compiled kernels and replays are not aten calls
     return name, batch_size, med, ops, notes

@@ -228,7 +228,7 @@ class SGDAll:
 # %% ../nbs/06_optim.ipynb 62
 class StepScalars:
     "The numbers of an update rule that change every step (learning rates, Adam's step sizes): one row per parameter in one tensor per device and dtype, written before each step without a host sync and read by the step's kernels."
-    def __init__(self): self.layout, self.blocks, self.tensors, self.rows = None, {}, {}, {}
+    def __init__(self): self.layout, self.blocks, self.tensors, self.rows, self.views = None, {}, {}, {}, {}
 
     def write(self, params, values):  # values: name -> tuple of floats, one tuple length per parameter
         "Copy `values` into the device tensors; a new set of names (or sizes) makes new tensors."
@@ -238,14 +238,17 @@ class StepScalars:
             for k, dev, dt, n in layout: self.blocks.setdefault((dev, dt, n), []).append(k)
             self.tensors = {b: torch.zeros(len(ks), b[2], dtype=b[1], device=b[0]) for b, ks in self.blocks.items()}
             self.rows = {k: (b, i) for b, ks in self.blocks.items() for i, k in enumerate(ks)}
-            self.layout = layout
+            self.layout, self.views = layout, {}
         for b, ks in self.blocks.items():   # built on the host; a non-blocking copy from host memory returns once the data are staged: no wait for the device
             self.tensors[b].copy_(torch.tensor([values[k] for k in ks], dtype=b[1]), non_blocking=True)
 
     def get(self, k, j=0):
-        "Number `j` of parameter `k`: a 0-d view of the device tensor (what the kernels read)."
-        b, i = self.rows[k]
-        return self.tensors[b][i, j]
+        "Number `j` of parameter `k`: a 0-d view of the device tensor (what the kernels read), made once per layout."
+        v = self.views.get((k, j))
+        if v is None:
+            b, i = self.rows[k]
+            v = self.views[(k, j)] = self.tensors[b][i, j]
+        return v
 
 def use_device_scalars(rule, on=True):
     "Switch an update-rule object (`SGDAll`, `AdamAll`, `MuonSGD`) to device-scalar mode (`on`) or back; then `rule.write_scalars(learn)` must precede each `rule.step(learn)`."
