@@ -404,7 +404,7 @@ def median_step_times(fns, x, y, device, steps, rounds, warmup):
             times[k].append((time.perf_counter() - t0) / steps)
     return {k: sorted(v)[len(v) // 2] for k, v in times.items()}
 
-def _measure(device, model, num_filters, max_pools, batch_size, steps, rounds, warmup, seed, compile, counts, low_precision=False, fused=False, capture=None):
+def _measure(device, model, num_filters, max_pools, batch_size, steps, rounds, warmup, seed, compile, counts, low_precision=False, fused=False, capture=False):
     "Median seconds per step of each implementation of `IMPLS` (timed alternately, same weights, same batch), their `count_ops`, and notes (compile time, or why it failed)."
     device = resolve_device(device)
     name, net = _model(model, num_filters, max_pools, device, seed)
@@ -432,7 +432,6 @@ def _measure(device, model, num_filters, max_pools, batch_size, steps, rounds, w
             t0 = time.perf_counter(); f(x, y); _sync(device)
             fns["ours_fused"], notes["ours_fused"] = f, f"compile {time.perf_counter() - t0:.1f} s (inductor)"
         except Exception as e: notes["ours_fused"] = f"compile failed: {_why(e)}"
-    if capture is None: capture = device.type == "cuda"         # CUDA graphs need a GPU (`ReplayGraph` on a CPU is a test, not a speed-up)
     if capture:                                                 # on copies of the weights: the sync-free step, and the captured one (two ordinary steps, then the capture, timed on their own)
         for k, how, steps, note in (("ours_syncfree", "sync-free", 1, ""), ("ours_captured", True, 3, "2 ordinary steps and the capture: {:.1f} s")):
             f = make_step(copy.deepcopy(net), "ours", capture=how)
@@ -543,7 +542,7 @@ def bench_network(device="cpu",                    # where to run
                   threads=None,                    # torch threads of the memory processes (default: this process's)
                   low_precision=False,             # add ours in bfloat16 and torch under autocast (airbench networks): True, or 'auto' (where `low_precision_pays`)
                   fused=False,                     # add ours with the fused route (DeepConvNet networks): its speed-ups go in the note
-                  capture=None):                   # add ours with captured steps (`CaptureStep`); None: on a GPU only
+                  capture=False):                  # add ours sync-free and captured (`CaptureStep`: CUDA graphs on a GPU, `ReplayGraph` on a CPU, a check there, not a speed-up)
     "One row per implementation of network `model` (`IMPLS`): images/s, ours' speed-up over it (the bfloat16 rows: over ours in bfloat16), peak memory, aten calls and host syncs per step."
     name, bs, med, ops, notes = _measure(device, model, num_filters, max_pools, batch_size, steps, rounds, warmup, seed, compile, counts, low_precision, fused, capture)
     for f in ("ours_fused", "ours_syncfree", "ours_captured"):
@@ -670,6 +669,7 @@ def main(argv=None):
     p.add_argument("--low-precision", choices=("auto", "on", "off"), default="auto",
                    help="add ours in bfloat16 and torch under autocast bfloat16 for the airbench networks: auto = where convnets.conv.low_precision_pays says it pays")
     p.add_argument("--fused", action="store_true", help="add ours with batch norm, ReLU and pool fused and compiled (route 'fused') for the DeepConvNet networks")
+    p.add_argument("--capture", action="store_true", help="add ours sync-free and replayed as a CUDA graph (convnets.capture.CaptureStep); a GPU measurement (on a CPU it replays ReplayGraph, a check)")
     p.add_argument("--budget", type=float, default=0.0, help="seconds of training for the accuracy comparison (0 skips it)")
     p.add_argument("--data", default=None, help="CIFAR-10 directory for the accuracy comparison")
     p.add_argument("--json", default="bench.json", help="where to write all results")
@@ -687,7 +687,7 @@ def main(argv=None):
         show("steps", "Training steps, hand-written backward vs torch.nn + autograd (same weights, same batch, alternating)",
              [r for m in models for r in bench_network(device, m, batch_size=a.batch_size, steps=a.steps, rounds=a.rounds, compile=a.compile,
                                                        memory="memory" not in a.skip, counts="counts" not in a.skip, threads=a.threads,
-                                                       low_precision={"auto": "auto", "on": True, "off": False}[a.low_precision], fused=a.fused)])
+                                                       low_precision={"auto": "auto", "on": True, "off": False}[a.low_precision], fused=a.fused, capture=a.capture)])
     elif "memory" not in a.skip:
         show("memory", "Peak memory of training steps (each in its own process)",
              [bench_memory(device, m, a.batch_size, threads=a.threads) for m in models])

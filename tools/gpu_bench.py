@@ -8,9 +8,11 @@ Steps, most important first; each starts only while the deadline leaves room for
 and each result is appended to $OUT/results.jsonl the moment it is measured, so a run cut off by the time limit keeps what it finished:
 
 1. the machine (GPU, driver, torch, CPU) and a correctness check: `AirbenchNet`'s loss and gradients on the device against float64
-   on the CPU, its bfloat16 pass against its `torch.nn` twin under autocast, and its steps replayed as CUDA graphs (`CaptureStep`) against ordinary ones;
-2. `convnets-train --preset airbench94-muon` and `--preset airbench94`, ours, seeds 0-4, alternating the two recipes (issue 12: 94 % and its time),
-   with one more run of airbench94 at seed 0 with `--capture on` right after its ordinary one (issue 11: the captured step end to end);
+   on the CPU, and its bfloat16 pass against its `torch.nn` twin under autocast; then, in a process of its own, its steps replayed as
+   CUDA graphs (`CaptureStep`) against ordinary ones (a capture that fails cannot spoil this process's GPU state);
+2. `convnets-train --preset airbench94-muon` and `--preset airbench94`, ours, seeds 0-4, alternating the two recipes (issue 12: 94 % and its time);
+   after seed 0, in processes of their own: airbench94 with `--capture on`, and `python -m convnets.bench --capture` for `course` and
+   `airbench94` (issue 11: the sync-free and the captured step against ours and torch eager) into $OUT/bench_capture.json;
 3. the same recipes' `torch.nn` twins (channels-last, the precision ours chose), seeds 0-2 (issue 12: at least torch.nn);
 4. `python -m convnets.bench --device cuda` (issue 11: images/s, memory, aten calls against torch eager and compiled) into $OUT/bench.json.
 
@@ -31,8 +33,15 @@ def main(argv=None):
     p.add_argument("--device", default="cuda", help="'cuda' (default) or 'cpu' (with --smoke, to try the script)")
     p.add_argument("--seeds", type=int, default=5, help="seeds of our runs (default: 5); the twins get min(3, this)")
     p.add_argument("--smoke", action="store_true", help="toy sizes (narrow network, a few steps, 2,000 images): checks the script, measures nothing")
+    p.add_argument("--child", choices=("captured_check",), help=argparse.SUPPRESS)   # a step run in a process of its own (see `child`)
     a = p.parse_args(argv)
     import torch
+    if a.child == "captured_check":
+        from convnets.airbench import AirbenchNet
+        from convnets.gradcheck import reset_seed
+        reset_seed(0)
+        m = AirbenchNet(widths=(16, 32, 32), device=a.device).init_whitening(torch.randn(32, 3, 32, 32))
+        print(json.dumps(captured_check(torch.device(a.device), m))); return
     from convnets.bench import machine_info
     t0, out = time.perf_counter(), Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -53,29 +62,49 @@ def main(argv=None):
                                             capture_output=True, text=True).stdout.strip()
     record("machine", smoke=a.smoke, **info)
     step(record, "check", lambda: check(device))
+    step(record, "captured_check", lambda: child(["--child", "captured_check", "--device", str(device)], timeout=300))
 
     presets = ("airbench94-muon", "airbench94")
     plan = [(pr, "ours", s) for s in range(a.seeds) for pr in presets]
-    plan.insert(2, ("airbench94", "ours_captured", 0))   # beside its ordinary run at seed 0
+    plan[2:2] = [("airbench94", "ours_captured", 0), ("bench_capture", None, 0)]   # after seed 0: the captured recipe and the captured-step table
     plan += [(pr, "torch", s) for s in range(min(3, a.seeds)) for pr in presets]
     took = {}                                            # (preset, impl) -> seconds of its last run, to judge whether the next fits
     for preset, impl, seed in plan:
+        if preset == "bench_capture":
+            bench(record, device, out, a.smoke, left, capture=True); continue
         need = took.get((preset, impl), took.get((preset, "ours"), 0.0))
         if left() < need:
             record("skipped", preset=preset, impl=impl, seed=seed, reason=f"{left():.0f} s left, the last such run took {need:.0f} s"); continue
         s0 = time.perf_counter()
         step(record, "recipe", lambda: recipe(preset, impl, seed, device, a.smoke), preset=preset, impl=impl, seed=seed)
         took[(preset, impl)] = time.perf_counter() - s0
-    if left() > 60 or a.smoke:
-        cmd = [sys.executable, "-m", "convnets.bench", "--device", str(device), "--json", str(out / "bench.json")]
-        cmd += ["--models", "course", "airbench-cpu", "--steps", "2", "--rounds", "1", "--skip", "memory", "conv", "batchnorm"] if a.smoke else ["--compile"]
-        s0 = time.perf_counter()
-        r = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"},
-                           timeout=None if a.smoke else max(left(), 30))
-        (out / "bench.txt").write_text(r.stdout + r.stderr)
-        record("bench", rc=r.returncode, seconds=round(time.perf_counter() - s0, 1), file="bench.json", tail=(r.stdout + r.stderr)[-2000:])
-    else: record("skipped", what="bench", reason=f"{left():.0f} s left")
+    bench(record, device, out, a.smoke, left)
     record("done", seconds=round(time.perf_counter() - t0, 1))
+
+
+def _env(): return {**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+
+
+def bench(record, device, out, smoke, left, capture=False):
+    "`python -m convnets.bench` in a process of its own: the whole table (with the compiled twin), or with `capture` the sync-free and captured rows."
+    name = "bench_capture" if capture else "bench"
+    if not (left() > 60 or smoke): record("skipped", what=name, reason=f"{left():.0f} s left"); return
+    cmd = [sys.executable, "-m", "convnets.bench", "--device", str(device), "--json", str(out / f"{name}.json")]
+    if capture: cmd += ["--capture", "--models", "course", "airbench-cpu" if smoke else "airbench94", "--skip", "memory", "conv", "batchnorm"]
+    elif not smoke: cmd += ["--compile"]
+    if smoke: cmd += ([] if capture else ["--models", "course", "airbench-cpu", "--skip", "memory", "conv", "batchnorm"]) + ["--steps", "2", "--rounds", "1"]
+    s0 = time.perf_counter()
+    try: r = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env=_env(), timeout=None if smoke else max(left(), 30))
+    except subprocess.TimeoutExpired as e: record("error", what=name, error=f"timed out after {e.timeout:.0f} s"); return
+    (out / f"{name}.txt").write_text(r.stdout + r.stderr)
+    record(name, rc=r.returncode, seconds=round(time.perf_counter() - s0, 1), file=f"{name}.json", tail=(r.stdout + r.stderr)[-2000:])
+
+
+def child(args, timeout):
+    "Run this script with `args` in a fresh process (`--child`); its last output line is a JSON object of results."
+    r = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True, cwd=ROOT, env=_env(), timeout=timeout)
+    if r.returncode: raise RuntimeError(f"exit {r.returncode}: {(r.stdout + r.stderr)[-1500:]}")
+    return json.loads(r.stdout.strip().splitlines()[-1])
 
 
 def step(record, kind, fn, **keys):
@@ -102,7 +131,6 @@ def check(device):
     gt = {k: tw.ours(k, gt[tw.names[k]]) for k in g64}                  # the twin's gradients in our names and layout
     res["bfloat16_vs_float64"] = {"ours": max(rel_error(gb[k].double().cpu(), g64[k]) for k in g64),
                                   "autocast": max(rel_error(gt[k].double().cpu(), g64[k]) for k in g64)}
-    res["captured_vs_ordinary"] = captured_check(device, m32)
     return res
 
 
@@ -137,14 +165,17 @@ def recipe(preset, impl, seed, device, smoke):
     if smoke: argv += ["--widths", "8", "16", "16", "--epochs", "0.5", "--batch-size", "250", "--limit-train", "2000", "--limit-test", "500", "--validation-size", "200"]
     cfg = parse_config(argv)
     if device.type == "cuda": torch.cuda.reset_peak_memory_stats(device)
-    if impl == "ours_captured": cfg["capture"] = "on"    # CUDA graphs (`CaptureStep`); on the CPU (--smoke) the trainer refuses it, which the record shows
-    if impl in ("ours", "ours_captured"):
+    if impl == "ours_captured":                          # CUDA graphs (`CaptureStep`) in a process of its own; on the CPU (--smoke) the trainer refuses it, which the record shows
+        r = subprocess.run([sys.executable, "-m", "convnets.train", *argv, "--capture", "on"], capture_output=True, text=True, cwd=ROOT, env=_env(), timeout=900)
+        if r.returncode: raise RuntimeError(f"convnets-train --capture on: exit {r.returncode}: {(r.stdout + r.stderr)[-1500:]}")
+        m = json.loads((Path(cfg["out"]) / "metrics.json").read_text())
+    elif impl == "ours":
         with contextlib.redirect_stdout(io.StringIO()): m = run(cfg, log=lambda *a, **k: None)
     else: m = train_torch_twin(cfg, channels_last=True)
     res = {k: m.get(k) for k in ("steps", "train_seconds", "images_per_second", "test_acc", "test_acc_no_tta", "precision")}
     n_train = cfg.get("limit_train") or 50000 - cfg["validation_size"]
     res["epochs"] = m["steps"] / max(n_train // cfg["batch_size"], 1)          # full batches per epoch, as the learner counts them
-    if device.type == "cuda": res["max_memory_allocated_gb"] = round(torch.cuda.max_memory_allocated(device) / 2**30, 3)
+    if device.type == "cuda" and impl != "ours_captured": res["max_memory_allocated_gb"] = round(torch.cuda.max_memory_allocated(device) / 2**30, 3)
     return res
 
 
