@@ -548,7 +548,7 @@ def bench_network(device="cpu",                    # where to run
     for f in ("ours_fused", "ours_syncfree", "ours_captured"):
         if f in med:                                           # its speed-up over ours and over the best torch eager layout
             t = med[f]
-            notes[f] = notes.get(f, "") + f"{'; ' if notes.get(f) else ''}{med['ours'] / t:.3f}x ours, {min(med['torch'], med['torch_cl']) / t:.3f}x best torch eager"
+            notes[f] = "; ".join(filter(None, [notes.get(f), f"{med['ours'] / t:.3f}x ours, {min(med['torch'], med['torch_cl']) / t:.3f}x best torch eager"]))
     impls = ("ours", "torch", "torch_cl") + (LOW_PRECISION_IMPLS if "ours_bf16" in med else ()) + (("ours_fused",) if "ours_fused" in med else ())
     mem = _memory(device, name, bs, memory_steps, threads or torch.get_num_threads(), num_filters, max_pools, impls) if memory else {}
     rows = []

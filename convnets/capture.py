@@ -82,8 +82,7 @@ class CaptureStep(Callback):
         if backend not in ("auto", "cuda", "replay"): raise ValueError(f"`backend` must be 'auto', 'cuda' or 'replay', got {backend!r}.")
         if warmup is not None and (isinstance(warmup, bool) or not isinstance(warmup, int) or warmup < 1):
             raise ValueError(f"`warmup` must be a positive int (the checks' flags are made in an ordinary step) or None (no capture), got {warmup!r}.")
-        self.warmup, self.every, self.backend = warmup, every, backend
-        self.graphs, self.seen, self.failed, self.pool = {}, collections.Counter(), {}, None
+        self.warmup, self.every, self.backend, self.pool = warmup, every, backend, None   # the rest of its state is made by `install`
 
     def install(self):
         "Check that the learner's steps can be captured, switch its rule to device scalars, and take over its steps."
@@ -114,12 +113,13 @@ class CaptureStep(Callback):
                 tuple((k, fixed(c, PER_STEP)) for k, c in l.optim_configs.items() if k not in frozen),
                 tuple(fixed(p, ("mode",)) for p in getattr(m, "bn_params", [])))
 
-    def _step(self, xb, yb):
-        "Loss, gradients and update, with the deferred checks' flags folded into `self.failed` (in the graph when captured)."
+    def _step(self, xb, yb, write=False):
+        "Loss, gradients and update, with the deferred checks' flags folded into `self.failed` (in the graph when captured); `write`: this step's rates first (an ordinary step; the rule checks its settings against the gradients then)."
         l = self.learn
         with deferred_checks() as flags:
             loss, grads = l.model.loss(xb, yb)
             l.grads = grads
+            if write: l.rule.write_scalars(l)
             l.rule.step(l)
         self._fold(flags)
         return loss, grads
@@ -143,13 +143,7 @@ class CaptureStep(Callback):
             return loss.clone(), grads                                # the graph overwrites its loss at the next replay
         if self.warmup is None or self.seen[sig] < self.warmup:      # an ordinary step, on a side stream on a GPU
             self.seen[sig] += 1; self.counts["ordinary"] += 1
-            with self._side_stream(xb):
-                with deferred_checks() as flags:
-                    loss, grads = l.model.loss(xb, yb)
-                l.grads = grads
-                l.rule.write_scalars(l); l.rule.step(l)
-                self._fold(flags)
-            return loss, grads
+            with self._side_stream(xb): return self._step(xb, yb, write=True)
         sx, sy = xb.clone(), yb.clone()
         l.rule.write_scalars(l)
         if self.kind == "cuda":

@@ -9,7 +9,7 @@ __all__ = ['MUON_QUINTIC', 'NEWTON_SCHULZ_CUBIC', 'MUON_STEPS', 'newton_schulz',
 import math
 import torch
 from .core import check_tensor
-from .optim import _prepare, _check_all, _POSITIVE, _RATE, _NESTEROV_HYPERS, SGDAll
+from .optim import _prepare, _check_all, _POSITIVE, _RATE, _NESTEROV_HYPERS, SGDAll, write_rates
 
 # %% ../nbs/18_muon.ipynb 7
 MUON_QUINTIC = (3.4445, -4.7750, 2.0315)   # Muon's (a, b, c): slope 3.4445 at 0, singular values end in a band around 1
@@ -85,7 +85,7 @@ class MuonSGD:
         params, grads, configs = learn.model.params, learn.grads, learn.optim_configs
         if self.checked is None and not self.names <= set(params):
             raise KeyError(f"MuonSGD: {sorted(self.names - set(params))} are not parameters of the model; its parameters are {sorted(params)}.")
-        keys, S = _check_all(self, learn, self._prepare), self.scalars
+        keys, S = self._keys(learn), self.scalars
         self.sgd.apply(params, grads, configs, [k for k in keys if k not in self.names], S)
         groups = {}
         for k in keys:
@@ -101,9 +101,7 @@ class MuonSGD:
                 if S: w.sub_(o.mul_(S.get(k)))                                   # the rate read from the device
                 else: w.add_(o, alpha=-lr)
 
-    def write_scalars(self, learn):
-        "Device-scalar mode, before each step: write each parameter's learning rate, Muon's and SGD's alike."
-        configs = learn.optim_configs
-        self.scalars.write(learn.model.params, {k: (configs[k]["learning_rate"],) for k in _check_all(self, learn, self._prepare)})
+    def _keys(self, learn): return _check_all(self, learn, self._prepare)
+    def write_scalars(self, learn): write_rates(self, learn)   # device-scalar mode: each parameter's learning rate, Muon's and SGD's alike
 
     def __repr__(self): return f"MuonSGD({sorted(self.names)})"
