@@ -8,7 +8,7 @@ __all__ = ['Linear', 'ReLU', 'gelu_formula', 'gelu_grad_formula', 'GELU', 'Linea
 # %% ../nbs/03_layers.ipynb 3
 import math, numbers
 import torch
-from .core import check_tensor, check_same, check_labels
+from .core import check_tensor, check_same, check_labels, checks_deferred, _defer
 
 # %% ../nbs/03_layers.ipynb 8
 def _check_dout(dout, shape, name="dout"):
@@ -146,17 +146,35 @@ def _check_smoothing(smoothing, name="smoothing"):
         raise ValueError(f"`{name}` must lie in [0, 1), got {smoothing!r}.")
     return smoothing
 
+def _check_targets(x, q, name="y"):
+    "Check soft targets `q` (N, C) for scores `x`: floating, finite, each row a probability distribution (entries >= 0, sum 1 within 1e-3); return `q` in `x`'s dtype."
+    check_tensor(q, name, shape=tuple(x.shape), floating=True, device=x.device)
+    q = q.to(x.dtype)
+    if not q.numel(): return q
+    bad = ~torch.isfinite(q).all() | (q < 0).any() | ((q.sum(1) - 1).abs() > 1e-3).any()
+    msg = f"`{name}` holds target probabilities (N, C), so each row must be finite, non-negative and sum to 1"
+    if checks_deferred(): _defer(bad, msg + ", but a batch held a row that is not.")
+    elif bad.item(): raise ValueError(msg + "; a row is not (give integer labels of shape (N,) for one-hot targets).")
+    return q
+
 def softmax_loss(x,              # scores, shape (N, C)
-                 y,              # integer labels, shape (N,), values in [0, C)
+                 y,              # integer labels, shape (N,), values in [0, C); or target probabilities, float (N, C), rows summing to 1
                  smoothing=0.0,  # label smoothing epsilon in [0, 1): weight moved from the label to the uniform distribution
                 ):
-    "Mean softmax (cross-entropy) loss over the batch, against label-smoothed targets when `smoothing` > 0, and its gradient: `(loss, dx)`."
-    y = _check_scores(x, y)
+    "Mean softmax (cross-entropy) loss over the batch, against label-smoothed targets when `smoothing` > 0, and its gradient: `(loss, dx)`. Soft targets `y` (N, C) give -1/N sum q log p and (P - q) / N."
+    soft = isinstance(y, torch.Tensor) and y.is_floating_point() and y.dim() == 2
+    if soft:
+        check_tensor(x, "x", ndim=2, floating=True, finite=True)
+        y = _check_targets(x, y)
+    else: y = _check_scores(x, y)
     _check_smoothing(smoothing)
     N, C = x.shape
     shifted = x - x.amax(dim=1, keepdim=True)             # log-sum-exp shift: every row's max becomes 0
     log_z = shifted.exp().sum(dim=1, keepdim=True).log()  # log of the partition function, finite since sum >= 1
     log_probs = shifted - log_z
+    if soft:                                              # any target distribution: the same derivation, q for the one-hot
+        q = y if smoothing == 0 else y * (1 - smoothing) + smoothing / C
+        return -(q * log_probs).sum() / N, log_probs.exp().sub_(q).div_(N)
     rows = torch.arange(N, device=x.device)
     nll = -log_probs[rows, y].sum() / N                   # -1/N sum_n log p[n, y_n]
     dx = log_probs.exp()                                  # P
@@ -170,7 +188,7 @@ def softmax_loss(x,              # scores, shape (N, C)
     dx /= N
     return loss, dx
 
-# %% ../nbs/03_layers.ipynb 72
+# %% ../nbs/03_layers.ipynb 74
 def svm_loss(x,  # scores, shape (N, C)
              y,  # integer labels, shape (N,), values in [0, C)
             ):
