@@ -559,13 +559,14 @@ class Checkpoint(Callback):
 
 # %% ../nbs/07_learner.ipynb 70
 class Lookahead(Callback):
-    "airbench's weight averaging: every `every` steps from epoch `start_epoch` on, ema = lerp(ema, w, 1 - rho), then w = ema (parameters and batch-norm running statistics); at the end of each epoch and of `fit`, w = ema."
+    "airbench's weight averaging: every `every` steps from epoch `start_epoch` on, ema = lerp(ema, w, 1 - rho), then w = ema (parameters and batch-norm running statistics); at the end of each epoch (unless `sync_epochs` is False) and of `fit`, w = ema."
     order = 15                                   # after the loss is recorded, before evaluations (20) see the weights
     def __init__(self, every=5,                  # steps between updates of the average
                  start_epoch=0,                  # first epoch (0-based) in which the average is kept
                  start_progress=0.0,             # ... and the fraction of the run (the learner's progress) from which it is kept
                  decay_base=0.95,                # rho = decay_base**every * (t/T)**decay_pow
-                 decay_pow=3.0):
+                 decay_pow=3.0,
+                 sync_epochs=True):              # w = ema at each epoch's end too (airbench); False: only at the end of `fit` (hlb-CIFAR10)
         if isinstance(every, bool) or not isinstance(every, numbers.Integral) or every < 1: raise ValueError(f"`every` must be a positive integer, got {every!r}.")
         if isinstance(start_epoch, bool) or not isinstance(start_epoch, numbers.Real) or start_epoch < 0:
             raise ValueError(f"`start_epoch` must be a non-negative number, got {start_epoch!r}.")
@@ -576,7 +577,7 @@ class Lookahead(Callback):
         if isinstance(start_progress, bool) or not isinstance(start_progress, numbers.Real) or not 0 <= start_progress < 1:
             raise ValueError(f"`start_progress` must lie in [0, 1), got {start_progress!r}.")
         self.every, self.start_epoch, self.decay_base, self.decay_pow, self.ema = int(every), start_epoch, decay_base, decay_pow, None
-        self.start_progress = start_progress
+        self.start_progress, self.sync_epochs = start_progress, bool(sync_epochs)
 
     def tensors(self):
         "name -> tensor of everything averaged: the model's parameters, then its batch-norm running statistics."
@@ -607,8 +608,9 @@ class Lookahead(Callback):
         else: self.update(self.rho())
 
     def after_epoch(self):
+        if self.sync_epochs and self.ema is not None: self.update(1.0)
+    def after_fit(self):
         if self.ema is not None: self.update(1.0)
-    after_fit = after_epoch
 
     def state_dict(self): return {"ema": self.ema}
     def load_state_dict(self, s):
