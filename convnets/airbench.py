@@ -33,7 +33,7 @@ def identity_start_filters(Cin:int, F:int, identity:bool=True, dtype=torch.float
 # %% ../nbs/17_airbench.ipynb 6
 class AirbenchNet(Model):
     "airbench94's network: a frozen patch-whitening conv, GELU, three blocks {conv - pool - batchnorm - GELU - conv - batchnorm - GELU}, global max pool, scaled linear."
-    _save_attrs = ("widths", "scale", "label_smoothing", "whiten_size", "whiten")
+    _save_attrs = ("widths", "scale", "label_smoothing", "whiten_size", "whiten", "whiten_pairs", "whiten_bias", "whiten_eps", "project", "residual")
 
     def __init__(self,
                  input_dims=(3, 32, 32),   # (C, H, W) of one image
@@ -48,7 +48,13 @@ class AirbenchNet(Model):
                  bn_eps:float=1e-12,       # batch norm's epsilon
                  dtype=torch.float32,      # float32 to train, float64 for gradient checks
                  device="cpu",             # where the parameters live
-                 compute_dtype=None):      # the convolutions' and activations' dtype: torch.bfloat16 where it pays (`low_precision_pays`); None: `dtype`
+                 compute_dtype=None,       # the convolutions' and activations' dtype: torch.bfloat16 where it pays (`low_precision_pays`); None: `dtype`
+                 # hlb-CIFAR10's variations (notebook hlb); the defaults are airbench94's
+                 whiten_pairs:bool=True,   # each eigenvector and its negative (2 C k^2 filters); False: the eigenvectors only (C k^2)
+                 whiten_bias:bool=True,    # a trained bias on the whitening conv
+                 whiten_eps:float=5e-4,    # `init_whitening`'s eps: added to each eigenvalue before the square root
+                 project:int=None,         # None, or the filters of a trained 1x1 conv (no bias) between the whitening conv and its GELU
+                 residual:bool=False):     # each block adds its first GELU's output to its last: h + GELU(BN(conv(h)))
         C, H, W = _check_dims(input_dims)
         if not isinstance(widths, (list, tuple)) or not widths:
             raise ValueError(f"`widths` must be a non-empty list of positive ints, got {widths!r}.")
@@ -56,15 +62,22 @@ class AirbenchNet(Model):
         k = _check_pos_int(whiten_size, "whiten_size"); _check_pos_int(num_classes, "num_classes")
         _check_smoothing(label_smoothing, "label_smoothing")
         self.input_dims, self.widths, self.whiten_size, self.whiten = (C, H, W), list(widths), k, bool(whiten)
+        if project is not None: _check_pos_int(project, "project")
+        if not (isinstance(whiten_eps, (int, float)) and not isinstance(whiten_eps, bool) and whiten_eps > 0):
+            raise ValueError(f"`whiten_eps` must be a positive number, got {whiten_eps!r}.")
+        self.whiten_pairs, self.whiten_bias, self.whiten_eps = bool(whiten_pairs), bool(whiten_bias), float(whiten_eps)
+        self.project, self.residual = project, bool(residual)
         self.scale, self.label_smoothing, self.dtype, self.device = float(scale), label_smoothing, dtype, torch.device(device)
         self.conv_param = {"stride": 1, "pad": 1}
         self.compute_dtype = compute_dtype                                   # checked, and kept in conv_param (see the property below)
         self.pool_param = {"pool_height": 2, "pool_width": 2, "stride": 2, "floor": True}
         kw = dict(dtype=dtype, device=self.device)
-        Cw = 2 * C * k * k
-        P = {"whiten_w": _uniform((Cw, C, k, k), C * k * k, **kw), "whiten_b": torch.zeros(Cw, **kw)}
+        Cw = (2 if self.whiten_pairs else 1) * C * k * k
+        P = {"whiten_w": _uniform((Cw, C, k, k), C * k * k, **kw)}
+        if self.whiten_bias: P["whiten_b"] = torch.zeros(Cw, **kw)
         self._check_size(H, W, f"`input_dims` {tuple(input_dims)} describes")
         Cin = Cw
+        if project is not None: P["proj_w"], Cin = _uniform((project, Cw, 1, 1), Cw, **kw), project   # torch's default init of a 1x1 conv
         for g, F in enumerate(self.widths, 1):
             P[f"W{g}a"], P[f"beta{g}a"] = identity_start_filters(Cin, F, identity_init, **kw), torch.zeros(F, **kw)
             P[f"W{g}b"], P[f"beta{g}b"] = identity_start_filters(F, F, identity_init, **kw), torch.zeros(F, **kw)
@@ -74,7 +87,7 @@ class AirbenchNet(Model):
         self.frozen = {"whiten_w"} if self.whiten else set()             # names the update skips (`Model.frozen`)
         self.norm_biases = [n for n in P if n.startswith("beta")]          # batch norm's shifts: airbench trains them at a larger rate
         self.filters = [n for n in P if n.startswith("W") and n != "W_out"]  # the 3x3 filter banks, each followed by batch norm: their scale does not matter (Muon's parameters)
-        self.warmup_only = ["whiten_b"] if self.whiten else []           # trained for the first part of a run only (`FreezeAfter`)
+        self.warmup_only = ["whiten_b"] if self.whiten and self.whiten_bias else []   # trained for the first part of a run only (`FreezeAfter`)
         self.bn_params = [{"mode": "train", "momentum": bn_momentum, "eps": bn_eps, "route": "kernel"} for _ in range(2 * len(widths))]
 
     def _check_size(self, H, W, what):
@@ -98,10 +111,11 @@ class AirbenchNet(Model):
         self.conv_param["dtype"] = cd      # each conv casts its input and filters; everything after it follows
 
     def init_whitening(self, X,        # normalised training images (N, C, H, W), float
-                       eps=5e-4):      # added to each eigenvalue before the square root
-        "Set the frozen first-layer filters from the k x k patches of `X` (`patch_whitening_filters`); returns the model."
+                       eps=None):      # added to each eigenvalue before the square root; None: `whiten_eps`
+        "Set the frozen first-layer filters from the k x k patches of `X` (`patch_whitening_filters`; without `whiten_pairs` the first half, no negatives); returns the model."
         if not self.whiten: raise ValueError("This AirbenchNet was built with whiten=False: its first layer is trained, not whitened.")
-        w = patch_whitening_filters(X.to(device=self.device, dtype=torch.float64), self.whiten_size, eps)
+        w = patch_whitening_filters(X.to(device=self.device, dtype=torch.float64), self.whiten_size, self.whiten_eps if eps is None else eps)
+        if not self.whiten_pairs: w = w[:w.shape[0] // 2]                 # the eigenvectors, largest first; the negatives dropped
         self.params["whiten_w"] = w.to(dtype=self.dtype)
         return self
 
@@ -112,20 +126,27 @@ class AirbenchNet(Model):
         P, frozen = self.params, self.frozen
         _start_loss(self, X, y, dims=(self.input_dims[0], None, None))  # any height and width: the network ends in a global max pool
         self._check_size(X.shape[2], X.shape[3], "`X` holds")
-        first_trained = not {"whiten_w", "whiten_b"} <= frozen          # is any gradient of the first layer wanted?
-        wp = {"stride": 1, "pad": 0, "need_dx": False, "need_dw": "whiten_w" not in frozen, "dtype": self.conv_param["dtype"]}
-        h, c0 = FastConv.forward(X, P["whiten_w"], P["whiten_b"], wp)
+        first_trained = bool({"whiten_w", "whiten_b"} & set(P) - frozen)   # is any gradient of the whitening conv wanted?
+        stem_trained = first_trained or ("proj_w" in P and "proj_w" not in frozen)   # ... or of the projection after it
+        cd = self.conv_param["dtype"]
+        wp = {"stride": 1, "pad": 0, "need_dx": False, "need_dw": "whiten_w" not in frozen, "dtype": cd}
+        h, c0 = FastConv.forward(X, P["whiten_w"], P.get("whiten_b"), wp)
+        if not first_trained: c0 = None                                  # nothing reads it: the whitening output is freed now, as autograd would
+        cpj = None
+        if "proj_w" in P:                                                # hlb: a trained 1x1 conv, a linear map of the whitened channels
+            h, cpj = FastConv.forward(h, P["proj_w"], None, {"stride": 1, "pad": 0, "need_dx": first_trained, "need_dw": "proj_w" not in frozen, "dtype": cd})
         h, cg = GELU.forward(h)
-        if not first_trained: c0 = cg = None                             # nothing reads them: the whitening output is freed now, as autograd would
+        if not stem_trained: cpj = cg = None
         caches = []
         for g in range(1, len(self.widths) + 1):
             bn1, bn2 = self.bn_params[2 * g - 2], self.bn_params[2 * g - 1]
-            cp = self.conv_param if (g > 1 or first_trained) else {**self.conv_param, "need_dx": False}
+            cp = self.conv_param if (g > 1 or stem_trained) else {**self.conv_param, "need_dx": False}
             a, c1 = FastConv.forward(h, P[f"W{g}a"], None, cp)
             p, c2 = FastMaxPool.forward(a, self.pool_param)
             h, c3 = BatchNormGELU.forward(p, P[f"beta{g}a"], bn1)
             a, c4 = FastConv.forward(h, P[f"W{g}b"], None, self.conv_param)
-            h, c5 = BatchNormGELU.forward(a, P[f"beta{g}b"], bn2)
+            h2, c5 = BatchNormGELU.forward(a, P[f"beta{g}b"], bn2)
+            h = h2.add_(h) if self.residual else h2                       # hlb's residual: the block's first GELU output added back (its out is cached by no one)
             caches.append([c1, c2, c3, c4, c5])
             self.observe(f"block{g}", h)                                  # for `ActivationStats`; a no-op by default
         feats, cm = GlobalMaxPool.forward(h)                              # (N, w_3)
@@ -137,18 +158,24 @@ class AirbenchNet(Model):
         dscores = dscores * self.scale
         grads = {"W_out": f.t().mm(dscores)}
         dh = GlobalMaxPool.backward(dscores.mm(P["W_out"].t()).to(feats.dtype), cm)
-        del a, p, h, c1, c2, c3, c4, c5                                  # the caches hold what backward reads: nothing else stays alive
+        del a, p, h, h2, c1, c2, c3, c4, c5                              # the caches hold what backward reads: nothing else stays alive
         for g in reversed(range(1, len(self.widths) + 1)):
             c = caches.pop()                                             # each cache is freed once its layer's backward ran, as autograd does
             da, grads[f"beta{g}b"] = BatchNormGELU.backward(dh, c.pop())
-            dh, grads[f"W{g}b"], _ = FastConv.backward(da, c.pop())
-            dp, grads[f"beta{g}a"] = BatchNormGELU.backward(dh, c.pop())
+            dmid, grads[f"W{g}b"], _ = FastConv.backward(da, c.pop())
+            if self.residual: dmid += dh                                  # a sum's gradient flows to both terms
+            dp, grads[f"beta{g}a"] = BatchNormGELU.backward(dmid, c.pop())
             da = FastMaxPool.backward(dp, c.pop())
             dh, grads[f"W{g}a"], _ = FastConv.backward(da, c.pop())
-        if first_trained:                                                  # skipped once the whole first layer is frozen
-            _, dw0, db0 = FastConv.backward(GELU.backward(dh, cg), c0)
-            if "whiten_w" not in frozen: grads["whiten_w"] = dw0
-            if "whiten_b" not in frozen: grads["whiten_b"] = db0
+        if stem_trained:                                                   # skipped once the whole first layer is frozen
+            dh = GELU.backward(dh, cg)
+            if cpj is not None:
+                dh, dproj, _ = FastConv.backward(dh, cpj)
+                if "proj_w" not in frozen: grads["proj_w"] = dproj
+            if first_trained:
+                _, dw0, db0 = FastConv.backward(dh, c0)
+                if "whiten_w" not in frozen: grads["whiten_w"] = dw0
+                if "whiten_b" in P and "whiten_b" not in frozen: grads["whiten_b"] = db0
         return loss, grads
 
     def state_dict(self):

@@ -145,29 +145,38 @@ class _Scale(torch.nn.Module):
     def __init__(self, scale): super().__init__(); self.scale = scale
     def forward(self, x): return x * self.scale
 
+class _Residual(torch.nn.Sequential):
+    "x + body(x): hlb's residual around a block's second conv, batch norm and GELU."
+    def forward(self, x): return x + super().forward(x)
+
 def _airbench_twin(model, channels_last=False):
-    "The `TorchTwin` of an `AirbenchNet`: `nn.Conv2d(bias=False)`, `nn.MaxPool2d(2)`, `nn.BatchNorm2d` with its weight frozen at 1, `nn.GELU`, `nn.Linear(bias=False)`."
+    "The `TorchTwin` of an `AirbenchNet`: `nn.Conv2d(bias=False)`, `nn.MaxPool2d(2)`, `nn.BatchNorm2d` with its weight frozen at 1, `nn.GELU`, `nn.Linear(bias=False)`; hlb's projection and residuals where the model has them."
     import torch.nn as nn
     P, kw, names, layers = model.params, dict(device=model.device, dtype=model.dtype), {}, []
-    def add(layer, **weights):        # weights: attribute of `layer` -> our parameter name
+    def add(layer, into=None, **weights):   # weights: attribute of `layer` -> our parameter name; into: a residual body being built
         with torch.no_grad():
             for attr, ours in weights.items():
                 getattr(layer, attr).copy_(P[ours].t() if attr == "weight" and P[ours].dim() == 2 else P[ours])
-                names[ours] = f"{len(layers)}.{attr}"
-        layers.append(layer)
-    def bn(beta, p):
+                names[ours] = f"{len(layers)}.{attr}" if into is None else f"{len(layers)}.{len(into)}.{attr}"
+        (layers if into is None else into).append(layer)
+    def bn(beta, p, into=None):
         m = nn.BatchNorm2d(P[beta].shape[0], eps=p["eps"], momentum=1 - p["momentum"], **kw)   # torch's momentum is 1 - ours
         m.weight.requires_grad_(False)                                                           # no scale: weight stays 1
-        add(m, bias=beta)
+        add(m, into, bias=beta)
     w0 = P["whiten_w"]
-    add(nn.Conv2d(w0.shape[1], w0.shape[0], w0.shape[2], **kw), weight="whiten_w", bias="whiten_b"); add(nn.GELU())
+    bias = {"bias": "whiten_b"} if "whiten_b" in P else {}
+    add(nn.Conv2d(w0.shape[1], w0.shape[0], w0.shape[2], bias=bool(bias), **kw), weight="whiten_w", **bias)
+    if "proj_w" in P: add(nn.Conv2d(w0.shape[0], P["proj_w"].shape[0], 1, bias=False, **kw), weight="proj_w")
+    add(nn.GELU())
     for g in range(1, len(model.widths) + 1):
         b1, b2 = model.bn_params[2 * g - 2], model.bn_params[2 * g - 1]
         wa, wb = P[f"W{g}a"], P[f"W{g}b"]
         add(nn.Conv2d(wa.shape[1], wa.shape[0], 3, padding=1, bias=False, **kw), weight=f"W{g}a"); add(nn.MaxPool2d(2))
         bn(f"beta{g}a", b1); add(nn.GELU())
-        add(nn.Conv2d(wb.shape[1], wb.shape[0], 3, padding=1, bias=False, **kw), weight=f"W{g}b")
-        bn(f"beta{g}b", b2); add(nn.GELU())
+        body = [] if getattr(model, "residual", False) else None
+        add(nn.Conv2d(wb.shape[1], wb.shape[0], 3, padding=1, bias=False, **kw), body, weight=f"W{g}b")
+        bn(f"beta{g}b", b2, body); add(nn.GELU(), body)
+        if body is not None: layers.append(_Residual(*body))
     add(nn.AdaptiveMaxPool2d(1)); add(nn.Flatten())
     add(nn.Linear(*P["W_out"].shape, bias=False, **kw), weight="W_out"); add(_Scale(model.scale))
     twin = TorchTwin(nn.Sequential(*layers), model.label_smoothing, channels_last=channels_last)
