@@ -107,7 +107,11 @@ def _nonneg_int(s):
     if v < 0: raise argparse.ArgumentTypeError(f"must be >= 0, got {s}")
     return v
 
-def _fmt(v): return " ".join(map(str, v)) if isinstance(v, list) else {True: "on", False: "off"}.get(v, str(v))
+def _fmt(v):
+    "A preset's value as the help text shows it: lists spaced, booleans on/off, floats in 6 significant digits."
+    if isinstance(v, list): return " ".join(map(str, v))
+    if isinstance(v, bool): return "on" if v else "off"
+    return f"{v:g}" if isinstance(v, float) else str(v)
 
 def _preset_default(key):
     "The help text's note of what each preset sets `key` to."
