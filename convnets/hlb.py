@@ -21,7 +21,7 @@ def hlb_net(input_dims=(3, 32, 32),      # (C, H, W) of one image
                identity_init=False, bn_momentum=0.5, bn_eps=1e-12, scale=1 / 9, label_smoothing=0.2)
     return AirbenchNet(input_dims=input_dims, widths=widths, **{**hlb, **kwargs})
 
-# %% ../nbs/26_hlb.ipynb 19
+# %% ../nbs/26_hlb.ipynb 20
 def hlb_hypers(batch_size:int,                  # images per step
                lr:float=1.64,                   # hlb's rate for its loss, 512 times the mean loss: 1.64 / 512 in torch's SGD
                momentum:float=0.85,             # Nesterov momentum
@@ -32,7 +32,7 @@ def hlb_hypers(batch_size:int,                  # images per step
     return ({"learning_rate": lr, "momentum": momentum, "weight_decay": lam},
             {"lr_scale": bias_scaler, "weight_decay": lam / bias_scaler})
 
-# %% ../nbs/26_hlb.ipynb 23
+# %% ../nbs/26_hlb.ipynb 25
 def square_masks(n:int, height:int, width:int, size:int,   # n masks of height x width, each with one size x size square
                  generator=None, device="cpu"):            # the draws (a CPU generator by default) and where the masks live
     "Bool masks (n, 1, height, width), True on one size x size square per mask, placed uniformly at random wholly inside it."
