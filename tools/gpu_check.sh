@@ -10,6 +10,7 @@
 #      and only with time left (each notebook run also runs its default cells, minutes on that machine):
 #        bash tools/gpu_check.sh checks     # the `cuda` cells: captured steps against ordinary ones; CUDA against CPU for conv, pool and batch norm; the trainer on CUDA; the benchmark table
 #        bash tools/gpu_check.sh airbench   # notebook 17's cuda cell: airbench94, 5 seeds, ours and its torch.nn twin
+#        bash tools/gpu_check.sh hlb        # notebook 26's cuda cell: hlb-CIFAR10's recipe, 5 seeds, ours and its torch.nn twin
 #   3. here:  `bench` brings back results.jsonl, bench.json and log.txt: copy them to nbs/results/<gpu>-<date>/ and read them from the notebooks
 #      (as notebook 23 reads nbs/results/h100-2026-11-25/); after `checks` or `airbench`, copy the notebooks that come back (under the call's files_at) over nbs/, run nbdev_clean, and read `git diff`:
 #      only `cuda` cells have new outputs (`tools/exec_nb.py --plain`); write what they show into the prose beside them.
@@ -48,6 +49,7 @@ case "${1:-}" in
     bench)    $PY tools/gpu_bench.py --deadline "${GPU_DEADLINE:-420}" --out "$OUT" 2>&1 | tee -a "$OUT/log.txt"; exit "${PIPESTATUS[0]}" ;;
     checks)   run 25_capture.ipynb 11_fast_conv.ipynb 13_batchnorm.ipynb 14_spatial_batchnorm.ipynb 22_train.ipynb 23_benchmarks.ipynb ;;
     airbench) run 17_airbench.ipynb ;;
-    *) echo "usage: bash $0 prepare|smoke|bench|checks|airbench" >&2; exit 2 ;;
+    hlb)      run 26_hlb.ipynb ;;
+    *) echo "usage: bash $0 prepare|smoke|bench|checks|airbench|hlb" >&2; exit 2 ;;
 esac
 exit $failed
