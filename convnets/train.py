@@ -4,10 +4,10 @@
 
 # %% auto 0
 __all__ = ['AIRBENCH', 'MUON_CPU', 'AIRBENCH_MUON', 'HLB', 'PRESETS', 'AUTO', 'MODELS', 'PRECISIONS', 'FUSED', 'CAPTURE',
-           'TRAIN_AUGMENTS', 'WIDTH_LADDER', 'DATA_HINT', 'CKPT_KIND', 'make_parser', 'parse_config', 'build_model',
-           'choose_precision', 'seconds_per_step', 'choose_widths', 'prepare_model', 'tta_average', 'load_splits',
-           'route_times', 'choose_fused', 'choose_capture', 'read_run_checkpoint', 'torch_settings', 'save_plots',
-           'make_learner', 'run', 'main']
+           'TRAIN_AUGMENTS', 'WIDTH_LADDER', 'DATA_HINT', 'CKPT_KIND', 'GPU_PRESETS', 'make_parser', 'parse_config',
+           'build_model', 'choose_precision', 'seconds_per_step', 'choose_widths', 'prepare_model', 'tta_average',
+           'load_splits', 'route_times', 'choose_fused', 'choose_capture', 'read_run_checkpoint', 'torch_settings',
+           'save_plots', 'gpu_recipe_note', 'make_learner', 'run', 'main']
 
 # %% ../nbs/22_train.ipynb 4
 import argparse, copy, json, logging, os, platform, sys, time
@@ -459,6 +459,15 @@ def save_plots(rec, ev, out, data_name="CIFAR-10"):
     fig.tight_layout(); fig.savefig(Path(out) / "accuracy.png", dpi=100); plt.close(fig)
 
 # %% ../nbs/22_train.ipynb 22
+GPU_PRESETS = ("airbench94", "airbench94-muon", "hlb")   # sized for a GPU: a fixed number of epochs at full width
+
+def gpu_recipe_note(cfg, device):
+    "A warning line for the start-up summary when a GPU recipe at its full widths runs a fixed number of epochs on a CPU (half an hour or more there), else None."
+    if torch.device(device).type == "cuda" or cfg["preset"] not in GPU_PRESETS or cfg.get("widths_reason") != "the preset's": return None
+    if cfg["time_budget"] or not cfg["epochs"]: return None
+    return (f"  note   : {cfg['preset']} is sized for a GPU; its {cfg['epochs']:g} epochs at widths {'-'.join(map(str, cfg['widths']))} take half an hour or more on a CPU. "
+            "--time-budget SECONDS stops it sooner; --preset airbench-cpu is the recipe sized for a CPU.")
+
 def _describe(cfg, device, settings, train, val, test, model, ctx):
     nparams = sum(v.numel() for v in model.params.values())
     arch = {"deepconvnet": f"{type(model).__name__} num_filters={cfg['num_filters']} max_pools={cfg['max_pools']} head={cfg['head']}",
@@ -488,6 +497,8 @@ def _describe(cfg, device, settings, train, val, test, model, ctx):
         f"augment {cfg['augment']}{low}, label smoothing {cfg['label_smoothing']:g}, reg {cfg['reg']:g}, "
         f"test-time augmentation {['off', 'mirror (2 views)', 'mirror and shifts (6 views)'][int(cfg['tta'])]}",
         f"  seed   : {cfg['seed']}    output: {cfg['out']}"]
+    note = gpu_recipe_note(cfg, device)
+    if note: lines.insert(2, note)
     if ctx.distributed: lines.append(f"  ranks  : {ctx.world} processes ({ctx.backend}), {cfg['batch_size'] // ctx.world} images each per step; "
                                      f"batch norm statistics {'synchronised' if cfg.get('sync_bn') else 'per process'}")
     return "\n".join(lines)
