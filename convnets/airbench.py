@@ -183,8 +183,10 @@ class AirbenchNet(Model):
         return {**super().state_dict(), "bn_stats": _bn_stats(self.bn_params), "frozen": sorted(self.frozen)}
 
     def load_state_dict(self, state, dtype=None, device=None):
-        "Restore what `state_dict` saved."
+        "Restore what `state_dict` saved; a checkpoint from before hlb's options is airbench94's network (the options' defaults)."
         _check_bn_count(self, state)
+        old = {"whiten_pairs": True, "whiten_bias": True, "whiten_eps": 5e-4, "project": None, "residual": False}   # what such a checkpoint computed
+        state = {**state, "attrs": {**old, **state.get("attrs", {})}}
         super().load_state_dict(state, dtype=dtype, device=device)
         self.frozen = set(state.get("frozen", self.frozen))
         _load_bn_stats(self, state)

@@ -51,7 +51,7 @@ def cutmix(x,                # images (N, C, H, W), uint8 or float
            size:int,         # the side of the pasted square, in pixels
            num_classes:int,  # C of the targets
            generator=None):  # the draws: the partners and the squares' places
-    "CutMix as hlb does it: each image gets a size x size square of another image of the batch (a random permutation), and the target (1 - lam) onehot(y) + lam onehot(y_partner), lam = size^2 / (H W). Returns `(x_mixed, targets)`, targets float (N, num_classes)."
+    "CutMix as hlb does it: each image gets a size x size square of another image of the batch (a random permutation; hlb permutes the whole epoch), and the target (1 - lam) onehot(y) + lam onehot(y_partner), lam = size^2 / (H W). Returns `(x_mixed, targets)`, targets float (N, num_classes)."
     check_tensor(x, "x", ndim=4)
     N, _, H, W = x.shape
     y = check_labels(y, num_classes, N, device=x.device)
@@ -68,7 +68,7 @@ class CutMix(Callback):
     "hlb's CutMix from the run's progress `start` on: the batch transform calls it on each batch's images and labels (a no-op before `start`)."
     order = 5
     def __init__(self, size:int=3,         # the square's side, in pixels
-                 start:float=8 / 12.6,     # the fraction of the run from which it mixes (hlb: from epoch 8 of 12.6, the last 5 whole epochs)
+                 start:float=8 / 12.6,     # the fraction of the run from which it mixes (hlb: from epoch 8 of 12.6)
                  num_classes:int=10):
         if isinstance(start, bool) or not isinstance(start, (int, float)) or not 0 <= start <= 1:
             raise ValueError(f"`start` must be a fraction of the run in [0, 1], got {start!r}.")

@@ -163,6 +163,9 @@ def softmax_loss(x,              # scores, shape (N, C)
                 ):
     "Mean softmax (cross-entropy) loss over the batch, against label-smoothed targets when `smoothing` > 0, and its gradient: `(loss, dx)`. Soft targets `y` (N, C) give -1/N sum q log p and (P - q) / N."
     soft = isinstance(y, torch.Tensor) and y.is_floating_point() and y.dim() == 2
+    if isinstance(y, torch.Tensor) and y.dim() == 2 and not soft:
+        raise TypeError(f"`y` of shape {tuple(y.shape)} reads as target probabilities (N, C), which must be floating point, got dtype {y.dtype}; "
+                        "convert one-hot targets with `.float()`, or give integer labels of shape (N,).")
     if soft:
         check_tensor(x, "x", ndim=2, floating=True, finite=True)
         y = _check_targets(x, y)

@@ -566,7 +566,7 @@ class Lookahead(Callback):
                  start_progress=0.0,             # ... and the fraction of the run (the learner's progress) from which it is kept
                  decay_base=0.95,                # rho = decay_base**every * (t/T)**decay_pow
                  decay_pow=3.0,
-                 sync_epochs=True):              # w = ema at each epoch's end too (airbench); False: only at the end of `fit` (hlb-CIFAR10)
+                 sync_epochs=True):              # w = ema at each epoch's end too (airbench); False: not there, only at the updates and the end of `fit` (hlb-CIFAR10)
         if isinstance(every, bool) or not isinstance(every, numbers.Integral) or every < 1: raise ValueError(f"`every` must be a positive integer, got {every!r}.")
         if isinstance(start_epoch, bool) or not isinstance(start_epoch, numbers.Real) or start_epoch < 0:
             raise ValueError(f"`start_epoch` must be a non-negative number, got {start_epoch!r}.")

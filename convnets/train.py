@@ -47,9 +47,9 @@ AIRBENCH_MUON = {**AIRBENCH,                                               # air
 HLB = {**AIRBENCH,                                                         # hlb-CIFAR10's recipe (notebook hlb): its own units (`hlb_hypers`) and network (`hlb_net`)
        "units": "hlb", "weight_decay": 1.05 * 6.45e-4, "bias_scaler": 48.0, "identity_init": False, "whiten_bias_until": None,
        "net": dict(whiten_pairs=False, whiten_bias=False, whiten_eps=1e-2, project=32, residual=True, bn_momentum=0.5),
-       "lookahead": dict(every=5, start_epoch=2, decay_base=0.95, decay_pow=3.0, sync_epochs=False),   # its EMA: from epoch 2, copied back at the end only
+       "lookahead": dict(every=5, start_epoch=2, decay_base=0.95, decay_pow=3.0, sync_epochs=False),   # its EMA: from epoch 2, copied back at each update, not at epoch ends
        "schedule": dict(warmup=0.23, div=1e16, final_div=20.0),          # one cycle: from ~0 to lr at 23 %, down to 0.05 lr
-       "flip": "random", "cutmix": dict(size=3, start=8 / 12.6)}          # random flips; CutMix 3x3 for the last 5 of 12.6 epochs
+       "flip": "random", "cutmix": dict(size=3, start=8 / 12.6)}          # random flips; CutMix 3x3 from epoch 8 of 12.6
 _NONE = dict(widths=None, airbench=None, epochs=None)                      # the keys the DeepConvNet recipes do not use
 PRESETS = {
     # the course's "train a good model" network and optimiser, nothing else
@@ -464,7 +464,7 @@ GPU_PRESETS = ("airbench94", "airbench94-muon", "hlb")   # sized for a GPU: a fi
 def gpu_recipe_note(cfg, device):
     "A warning line for the start-up summary when a GPU recipe at its full widths runs a fixed number of epochs on a CPU (half an hour or more there), else None."
     if torch.device(device).type == "cuda" or cfg["preset"] not in GPU_PRESETS or cfg.get("widths_reason") != "the preset's": return None
-    if cfg["time_budget"] or not cfg["epochs"]: return None
+    if cfg["time_budget"] or not cfg["epochs"] or cfg["epochs"] < PRESETS[cfg["preset"]]["epochs"]: return None   # shortened: the user chose
     return (f"  note   : {cfg['preset']} is sized for a GPU; its {cfg['epochs']:g} epochs at widths {'-'.join(map(str, cfg['widths']))} take half an hour or more on a CPU. "
             "--time-budget SECONDS stops it sooner; --preset airbench-cpu is the recipe sized for a CPU.")
 
@@ -472,7 +472,8 @@ def _describe(cfg, device, settings, train, val, test, model, ctx):
     nparams = sum(v.numel() for v in model.params.values())
     arch = {"deepconvnet": f"{type(model).__name__} num_filters={cfg['num_filters']} max_pools={cfg['max_pools']} head={cfg['head']}",
             "airbench": f"{type(model).__name__} widths={cfg['widths']} ({cfg.get('widths_reason', 'chosen with --widths')})"
-                        + (f", residual blocks, a 1x1 projection to {model.project}" if getattr(model, "residual", False) else "")}.get(cfg["model"], type(model).__name__)
+                        + (f", a 1x1 projection to {model.project}" if getattr(model, "project", None) else "")
+                        + (", residual blocks" if getattr(model, "residual", False) else "")}.get(cfg["model"], type(model).__name__)
     stop = " and ".join(s for s in [f"{cfg['time_budget']:g} s of training" if cfg["time_budget"] else "",
                                     f"{cfg['epochs']} epochs" if cfg["epochs"] else ""] if s)
     dev = (f"{device} ({torch.cuda.get_device_name(device)}), TF32 on, cudnn.benchmark on" if device.type == "cuda"
