@@ -6,7 +6,7 @@
 __all__ = ['identity_start_filters', 'AirbenchNet', 'airbench_hypers', 'FreezeAfter', 'LowResFirst']
 
 # %% ../nbs/17_airbench.ipynb 3
-import math
+import inspect, math
 import torch
 from .core import Model
 from .layers import GELU, softmax_loss, _check_smoothing
@@ -33,7 +33,8 @@ def identity_start_filters(Cin:int, F:int, identity:bool=True, dtype=torch.float
 # %% ../nbs/17_airbench.ipynb 6
 class AirbenchNet(Model):
     "airbench94's network: a frozen patch-whitening conv, GELU, three blocks {conv - pool - batchnorm - GELU - conv - batchnorm - GELU}, global max pool, scaled linear."
-    _save_attrs = ("widths", "scale", "label_smoothing", "whiten_size", "whiten", "whiten_pairs", "whiten_bias", "whiten_eps", "project", "residual")
+    _hlb_options = ("whiten_pairs", "whiten_bias", "whiten_eps", "project", "residual")   # hlb-CIFAR10's variations (notebook hlb)
+    _save_attrs = ("widths", "scale", "label_smoothing", "whiten_size", "whiten", *_hlb_options)
 
     def __init__(self,
                  input_dims=(3, 32, 32),   # (C, H, W) of one image
@@ -185,7 +186,8 @@ class AirbenchNet(Model):
     def load_state_dict(self, state, dtype=None, device=None):
         "Restore what `state_dict` saved; a checkpoint from before hlb's options is airbench94's network (the options' defaults)."
         _check_bn_count(self, state)
-        old = {"whiten_pairs": True, "whiten_bias": True, "whiten_eps": 5e-4, "project": None, "residual": False}   # what such a checkpoint computed
+        defaults = inspect.signature(AirbenchNet.__init__).parameters
+        old = {k: defaults[k].default for k in self._hlb_options}           # what such a checkpoint computed
         state = {**state, "attrs": {**old, **state.get("attrs", {})}}
         super().load_state_dict(state, dtype=dtype, device=device)
         self.frozen = set(state.get("frozen", self.frozen))

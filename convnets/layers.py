@@ -133,10 +133,10 @@ class Linear_ReLU:
         return Linear.backward(da, fc_cache)
 
 # %% ../nbs/03_layers.ipynb 54
-def _check_scores(x, y):
-    "Check scores (N, C) and labels for a loss and return the labels to use; the finiteness and label-range checks read the data (cheap next to the loss), or wait under `deferred_checks`."
+def _check_scores(x, y, soft=False):
+    "Check scores (N, C) and labels (or with `soft`, target probabilities) for a loss and return the ones to use; the finiteness and range checks read the data (cheap next to the loss), or wait under `deferred_checks`."
     check_tensor(x, "x", ndim=2, floating=True, finite=True)
-    return check_labels(y, x.shape[1], x.shape[0], device=x.device)
+    return _check_targets(x, y) if soft else check_labels(y, x.shape[1], x.shape[0], device=x.device)
 
 def _check_smoothing(smoothing, name="smoothing"):
     "Check a label-smoothing weight: a Python number in [0, 1) (no tensor, so no read from the device)."
@@ -162,14 +162,11 @@ def softmax_loss(x,              # scores, shape (N, C)
                  smoothing=0.0,  # label smoothing epsilon in [0, 1): weight moved from the label to the uniform distribution
                 ):
     "Mean softmax (cross-entropy) loss over the batch, against label-smoothed targets when `smoothing` > 0, and its gradient: `(loss, dx)`. Soft targets `y` (N, C) give -1/N sum q log p and (P - q) / N."
-    soft = isinstance(y, torch.Tensor) and y.is_floating_point() and y.dim() == 2
-    if isinstance(y, torch.Tensor) and y.dim() == 2 and not soft:
+    soft = isinstance(y, torch.Tensor) and y.dim() == 2
+    if soft and not y.is_floating_point():
         raise TypeError(f"`y` of shape {tuple(y.shape)} reads as target probabilities (N, C), which must be floating point, got dtype {y.dtype}; "
                         "convert one-hot targets with `.float()`, or give integer labels of shape (N,).")
-    if soft:
-        check_tensor(x, "x", ndim=2, floating=True, finite=True)
-        y = _check_targets(x, y)
-    else: y = _check_scores(x, y)
+    y = _check_scores(x, y, soft)
     _check_smoothing(smoothing)
     N, C = x.shape
     shifted = x - x.amax(dim=1, keepdim=True)             # log-sum-exp shift: every row's max becomes 0
