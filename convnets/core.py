@@ -225,9 +225,10 @@ class Model:
         for k, v in state["attrs"].items(): setattr(self, k, v)
         self.dtype, self.device = dtype, torch.device(device)
 
-    def save(self, path):
+    def save(self, path,
+             **extra):  # more entries for the file, beside the model's (e.g. what a trained model needs to be used)
         "Write the model to `path` atomically."
-        atomic_save(self.state_dict(), path)
+        atomic_save({**self.state_dict(), **extra}, path)
         print(f"Saved in {path}")
 
     def load(self, path, dtype=None, device=None):

@@ -5,7 +5,7 @@
 # %% auto 0
 __all__ = ['CLASSES', 'CIFAR10_URL', 'CIFAR10_MD5', 'CIFAR10_FOLDER', 'TRAIN_FILES', 'TEST_FILES', 'META_FILE', 'IMAGES_PER_FILE',
            'AUGMENTS', 'PAD_MODES', 'data_dir', 'find_CIFAR10', 'load_CIFAR10_batch', 'load_CIFAR10', 'show_samples',
-           'preprocess_CIFAR10', 'get_CIFAR10_data', 'channel_stats', 'DeviceData', 'augment', 'flip_bits',
+           'preprocess_CIFAR10', 'get_CIFAR10_data', 'channel_stats', 'Normalize', 'DeviceData', 'augment', 'flip_bits',
            'alternating_flip_mask', 'alternating_flip']
 
 # %% ../nbs/02_data.ipynb 5
@@ -295,6 +295,25 @@ def channel_stats(X,           # uint8 images (N, C, H, W)
     return (torch.tensor(mean, dtype=torch.float64, device=X.device), torch.tensor(std, dtype=torch.float64, device=X.device))
 
 # %% ../nbs/02_data.ipynb 84
+class Normalize:
+    "`(x/255 - mean)/std` for each channel of a uint8 batch (B, C, H, W), as one multiply and one add per pixel."
+    def __init__(self, mean,                  # per-channel mean (C,) in [0, 1] units, e.g. from `channel_stats`
+                 std,                         # per-channel standard deviation (C,), positive
+                 device="cpu",                # where the batches are
+                 dtype=torch.float32):        # dtype of the normalised batches
+        mean, std = (torch.as_tensor(t, dtype=torch.float64) if isinstance(t, (list, tuple)) else t for t in (mean, std))
+        for t, name in ((mean, "mean"), (std, "std")): check_tensor(t, name, ndim=1, floating=True)
+        if mean.shape != std.shape: raise ValueError(f"`mean` and `std` must have one entry per channel each, got {len(mean)} and {len(std)}.")
+        if not bool((std > 0).all()): raise ValueError(f"`std` must be positive, got {std.tolist()}.")
+        self.mean, self.std, self.dtype = mean.detach().cpu(), std.detach().cpu(), dtype
+        # (x/255 - mean)/std = x * scale + shift
+        shape = (1, len(mean), 1, 1)
+        self.scale = (1.0 / (255.0 * self.std)).to(device, dtype).view(shape)
+        self.shift = (-self.mean / self.std).to(device, dtype).view(shape)
+
+    def __call__(self, xb):  # uint8 batch (B, C, H, W) on the device
+        return torch.addcmul(self.shift, xb.to(self.dtype), self.scale)
+
 class DeviceData:
     "A split of CIFAR-10 kept on `device` as uint8 (N, C, H, W) with its labels; batches are normalised on the fly."
     def __init__(self, X,                  # uint8 images (N, C, H, W), on the training device
@@ -305,20 +324,16 @@ class DeviceData:
         check_tensor(X, "X", ndim=4, dtype=torch.uint8)
         check_labels(y, len(CLASSES), X.shape[0], device=X.device)
         for t, name in ((mean, "mean"), (std, "std")): check_tensor(t, name, shape=(X.shape[1],), floating=True)
-        if not bool((std > 0).all()): raise ValueError(f"`std` must be positive, got {std.tolist()}.")
         self.X, self.y, self.dtype = X, y, dtype
-        # (x/255 - mean)/std = x * scale + shift: one multiply and one add per pixel
-        shape = (1, X.shape[1], 1, 1)
-        self.scale = (1.0 / (255.0 * std)).to(X.device, dtype).view(shape)
-        self.shift = (-mean / std).to(X.device, dtype).view(shape)
+        self.norm = Normalize(mean, std, X.device, dtype)
 
     def __len__(self): return self.X.shape[0]
 
     def normalize(self, xb):  # uint8 batch (B, C, H, W) on the data's device
         "Turn a uint8 batch into a normalised float batch on the same device."
-        return torch.addcmul(self.shift, xb.to(self.dtype), self.scale)
+        return self.norm(xb)
 
-# %% ../nbs/02_data.ipynb 90
+# %% ../nbs/02_data.ipynb 91
 AUGMENTS = ("none", "flip", "crop+flip")  # the modes of `augment`
 PAD_MODES = ("zeros", "reflect")          # its crop paddings
 
@@ -362,7 +377,7 @@ def augment(x,                 # uint8 or float batch, shape (N, C, H, W)
     xp[:, :, pad:pad + H, pad:pad + W] = x
     return _gather_windows(xp, rows, cols)
 
-# %% ../nbs/02_data.ipynb 103
+# %% ../nbs/02_data.ipynb 104
 def flip_bits(n,             # number of training images
               seed=0,        # seed of the bits (a CPU generator, so any machine gets the same bits)
               device=None):  # where the bits live: the data's device

@@ -7,7 +7,7 @@ __all__ = ['AIRBENCH', 'MUON_CPU', 'AIRBENCH_MUON', 'HLB', 'PRESETS', 'AUTO', 'M
            'TRAIN_AUGMENTS', 'WIDTH_LADDER', 'DATA_HINT', 'CKPT_KIND', 'GPU_PRESETS', 'make_parser', 'parse_config',
            'build_model', 'choose_precision', 'seconds_per_step', 'choose_widths', 'prepare_model', 'tta_average',
            'load_splits', 'route_times', 'choose_fused', 'choose_capture', 'read_run_checkpoint', 'torch_settings',
-           'save_plots', 'gpu_recipe_note', 'make_learner', 'run', 'main']
+           'save_plots', 'gpu_recipe_note', 'make_learner', 'run_card', 'run', 'main']
 
 # %% ../nbs/22_train.ipynb 4
 import argparse, copy, json, logging, os, platform, sys, time
@@ -15,7 +15,7 @@ from pathlib import Path
 import torch
 from .core import atomic_write_text, keep_freed_memory, isa_caps, isa_caps_text
 from .gradcheck import reset_seed
-from .data import load_CIFAR10, DeviceData, channel_stats, augment, AUGMENTS, flip_bits, alternating_flip_mask
+from .data import CLASSES, load_CIFAR10, DeviceData, channel_stats, augment, AUGMENTS, flip_bits, alternating_flip_mask
 from .learner import (Learner, Batches, Recorder, StopOnNaN, Evaluate, BestParams, LRSchedule, Lookahead, Checkpoint, ProgressBar,
                               UPDATE_RULES, SCHEDULES, get_rule, read_checkpoint, accuracy)
 from .convnet import DeepConvNet, ThreeLayerConvNet
@@ -560,6 +560,10 @@ def make_learner(cfg, model, train, val, ctx, out, rule=None, main_callbacks=Tru
 
 _KEEP = ("device", "threads", "data", "download", "out", "resume", "quiet", "overwrite", "dist_timeout")
 
+def run_card(cfg, train):
+    "What best.pt keeps beside the weights so that the model can be used without its training data: the run's settings, the training images' per-channel mean and std, the class names."
+    return {"config": cfg, "mean": train.norm.mean.tolist(), "std": train.norm.std.tolist(), "classes": list(CLASSES)}
+
 def run(cfg, log=print):
     "Train as `cfg` (from `parse_config`) says; write the results into cfg['out']; return the metrics dict (None on ranks other than 0 under torchrun)."
     ctx = setup_distributed(cfg["device"], timeout=cfg.get("dist_timeout", 600.0))   # one rank without torchrun
@@ -606,7 +610,7 @@ def run(cfg, log=print):
     final_val = ev.history["val_acc"][-1] if "val_acc" in ev.history else float("nan")
     final_weights = cfg["model"] == "airbench"                       # airbench's result is its last (averaged) weights, chosen by no test
     if not final_weights: best.apply()                               # the others: the parameters (and batch-norm statistics) of the best evaluation
-    model.save(out / "best.pt")
+    model.save(out / "best.pt", run=run_card(cfg, train))           # with what it takes to use it (notebook predict)
     t0 = time.perf_counter()
     acc = lambda d, tta=0: accuracy(model, d.X, d.y, transform=d.normalize, tta=tta, tta_average=tta_average(cfg))
     plain = {"val_acc": acc(val), "test_acc": acc(test)}
@@ -630,7 +634,7 @@ def run(cfg, log=print):
     log(f"done: {learn.step} steps ({results['epochs']:.2f} epochs) in {learn.train_time:.1f} s of training, "
         f"{results['images_per_second']:.0f} images/s; validation acc {results['val_acc']:.4f}, test acc {results['test_acc']:.4f}"
         + (f"{views}; without: val {plain['val_acc']:.4f}, test {plain['test_acc']:.4f})" if cfg["tta"] else "")
-        + f" on {cfg['data_name']}. Results in {out}/.")
+        + f" on {cfg['data_name']}. Results in {out}/; classify images with `convnets-predict {out} IMAGE...`.")
     return results
 
 # %% ../nbs/22_train.ipynb 23
