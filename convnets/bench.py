@@ -13,7 +13,7 @@ __all__ = ['SPEED_FLAGS', 'AIRBENCH_SGD', 'SYNC_OPS', 'NETWORKS', 'CPU_NETWORKS'
 import argparse, collections, contextlib, copy, datetime, io, json, os, platform, subprocess, sys, tempfile, time
 from pathlib import Path
 import torch
-from .core import resolve_device, keep_freed_memory, _mallopt, isa_caps
+from .core import HelpFormatter, resolve_device, keep_freed_memory, _mallopt, isa_caps
 from .gradcheck import reset_seed
 from .conv import Conv, FastConv, low_precision_pays
 from .batchnorm import BatchNorm, SpatialBatchNorm
@@ -290,6 +290,7 @@ def count_ops(step,      # a training step `step(x, y)`, e.g. from `make_step`
               warmup=1): # unprofiled steps first
     "Per step of `step(x, y)`, from `torch.profiler`: `'aten calls'` (aten operators not called from inside another one) and `'host syncs'` (`SYNC_OPS`)."
     from torch.profiler import profile, ProfilerActivity
+    os.environ.setdefault("KINETO_LOG_LEVEL", "6")   # read when the profiler first starts: its start/stop lines on stderr would only be noise
     for _ in range(warmup): step(x, y)
     _sync(x.device)
     with profile(activities=[ProfilerActivity.CPU]) as prof:
@@ -667,7 +668,7 @@ def train_torch_twin(cfg,                  # a configuration from `parse_config`
 def main(argv=None):
     "`python -m convnets.bench`: print the benchmark tables for a device and write them as JSON."
     p = argparse.ArgumentParser(prog="python -m convnets.bench", description="Benchmarks of the convnets package against torch.nn + autograd.",
-                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                                formatter_class=HelpFormatter)
     p.add_argument("--device", default="auto", help="'auto', 'cpu', 'cuda' or 'cuda:N'")
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
     p.add_argument("--models", nargs="*", default=None, choices=NETWORKS, help="networks to benchmark (default: all on CUDA, all but airbench94 on CPU)")

@@ -5,7 +5,7 @@
 # %% auto 0
 __all__ = ['ISA_CAP_VARS', 'checks_deferred', 'check_tensor', 'same_device', 'check_same', 'check_labels', 'deferred_checks',
            'raise_deferred', 'resolve_device', 'isa_caps', 'isa_caps_text', 'keep_freed_memory', 'atomic_save',
-           'atomic_write_text', 'safe_load', 'Model']
+           'atomic_write_text', 'safe_load', 'Model', 'HelpFormatter']
 
 # %% ../nbs/00_core.ipynb 3
 import os, tempfile, pickle, zipfile
@@ -240,3 +240,13 @@ class Model:
     def observe(self, name, h):
         "Hand the activation `h` of layer `name` to each function in `self.observers` (see `ActivationStats`); without observers, nothing."
         for f in getattr(self, "observers", ()): f(name, h)
+
+# %% ../nbs/00_core.ipynb 44
+import argparse
+
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    "argparse help that ends each option's text with its default, unless the text already says it or the default is None, False or empty."
+    def _get_help_string(self, action):
+        d = action.default
+        if "(default" in (action.help or "") or d is None or d is False or d == [] or d is argparse.SUPPRESS: return action.help
+        return super()._get_help_string(action)

@@ -10,7 +10,7 @@ import argparse, json, sys
 from pathlib import Path
 import numpy as np
 import torch
-from .core import check_tensor, resolve_device, safe_load
+from .core import HelpFormatter, check_tensor, resolve_device, safe_load
 from .data import CLASSES, Normalize
 from .learner import predict, accuracy
 from .train import build_model, load_splits, tta_average, DATA_HINT
@@ -129,7 +129,7 @@ def _card_from_metrics(file, data):
 
 # %% ../nbs/27_predict.ipynb 35
 def make_parser():
-    p = argparse.ArgumentParser(prog="convnets-predict", formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    p = argparse.ArgumentParser(prog="convnets-predict", formatter_class=HelpFormatter,
                                 description="Classify images with a model trained by convnets-train, or measure it on CIFAR-10's test images.")
     p.add_argument("run", help="the run's --out directory (holding best.pt), or a best.pt file")
     p.add_argument("images", nargs="*", help="image files (PNG, JPEG, ...); each is cut to its central square and resized to 32x32")
@@ -185,7 +185,7 @@ def _views(tta): return {0: "no test-time views", 1: "with the mirror", 2: "6 te
 # %% ../nbs/27_predict.ipynb 36
 if __name__ == "__main__" and "__file__" in globals(): main()   # `python -m convnets.predict`; a notebook kernel has no __file__
 
-# %% ../nbs/27_predict.ipynb 40
+# %% ../nbs/27_predict.ipynb 41
 def confusion_matrix(pred,                       # predicted labels (N,)
                      y,                          # true labels (N,)
                      num_classes=len(CLASSES)):  # C

@@ -8,7 +8,7 @@
 #      the first call is the one that matters, with timeout_s about 540:
 #        bash tools/gpu_check.sh bench      # tools/gpu_bench.py: every GPU figure of the issues, most important first, each saved as it is measured
 #      and only with time left (each notebook run also runs its default cells, minutes on that machine):
-#        bash tools/gpu_check.sh checks     # the `cuda` cells: captured steps against ordinary ones; CUDA against CPU for conv, pool and batch norm; the trainer on CUDA; the benchmark table
+#        bash tools/gpu_check.sh checks     # the `cuda` cells: captured steps against ordinary ones; CUDA against CPU for conv, pool and batch norm; the trainer on CUDA; the benchmark table; a trained model on CUDA
 #        bash tools/gpu_check.sh airbench   # notebook 17's cuda cell: airbench94, 5 seeds, ours and its torch.nn twin
 #        bash tools/gpu_check.sh hlb        # notebook 26's cuda cell: hlb-CIFAR10's recipe, 5 seeds, ours and its torch.nn twin
 #   3. here:  `bench` brings back results.jsonl, bench.json and log.txt: copy them to nbs/results/<gpu>-<date>/ and read them from the notebooks
@@ -47,7 +47,7 @@ run() {   # each notebook: its default cells and its cuda cells, then a copy und
 case "${1:-}" in
     smoke)    $PY tools/gpu_bench.py --smoke --device cpu --seeds 1 --out "$OUT" 2>&1 | tee -a "$OUT/log.txt"; exit "${PIPESTATUS[0]}" ;;   # here, before a GPU call: the same steps at toy sizes
     bench)    $PY tools/gpu_bench.py --deadline "${GPU_DEADLINE:-420}" --out "$OUT" 2>&1 | tee -a "$OUT/log.txt"; exit "${PIPESTATUS[0]}" ;;
-    checks)   run 25_capture.ipynb 11_fast_conv.ipynb 13_batchnorm.ipynb 14_spatial_batchnorm.ipynb 22_train.ipynb 23_benchmarks.ipynb ;;
+    checks)   run 25_capture.ipynb 11_fast_conv.ipynb 13_batchnorm.ipynb 14_spatial_batchnorm.ipynb 22_train.ipynb 23_benchmarks.ipynb 27_predict.ipynb ;;
     airbench) run 17_airbench.ipynb ;;
     hlb)      run 26_hlb.ipynb ;;
     *) echo "usage: bash $0 prepare|smoke|bench|checks|airbench|hlb" >&2; exit 2 ;;
