@@ -8,13 +8,13 @@ __all__ = ['identity_start_filters', 'AirbenchNet', 'airbench_hypers', 'FreezeAf
 # %% ../nbs/17_airbench.ipynb 3
 import inspect, math
 import torch
-from .core import Model
+from .core import Model, check_positive_int
 from .layers import GELU, softmax_loss, _check_smoothing
 from .conv import FastConv, FastMaxPool, GlobalMaxPool
 from .batchnorm import BatchNormGELU, LOW_PRECISION
 from .normalization import patch_whitening_filters
 from .init import dirac_initializer
-from .convnet import _check_dims, _check_pos_int, _start_loss, _bn_stats, _check_bn_count, _load_bn_stats
+from .convnet import _check_dims, _start_loss, _bn_stats, _check_bn_count, _load_bn_stats
 from .learner import Callback
 
 # %% ../nbs/17_airbench.ipynb 5
@@ -59,11 +59,11 @@ class AirbenchNet(Model):
         C, H, W = _check_dims(input_dims)
         if not isinstance(widths, (list, tuple)) or not widths:
             raise ValueError(f"`widths` must be a non-empty list of positive ints, got {widths!r}.")
-        for i, F in enumerate(widths): _check_pos_int(F, f"widths[{i}]")
-        k = _check_pos_int(whiten_size, "whiten_size"); _check_pos_int(num_classes, "num_classes")
+        for i, F in enumerate(widths): check_positive_int(F, f"widths[{i}]")
+        k = check_positive_int(whiten_size, "whiten_size"); check_positive_int(num_classes, "num_classes")
         _check_smoothing(label_smoothing, "label_smoothing")
         self.input_dims, self.widths, self.whiten_size, self.whiten = (C, H, W), list(widths), k, bool(whiten)
-        if project is not None: _check_pos_int(project, "project")
+        if project is not None: check_positive_int(project, "project")
         if not (isinstance(whiten_eps, (int, float)) and not isinstance(whiten_eps, bool) and whiten_eps > 0):
             raise ValueError(f"`whiten_eps` must be a positive number, got {whiten_eps!r}.")
         self.whiten_pairs, self.whiten_bias, self.whiten_eps = bool(whiten_pairs), bool(whiten_bias), float(whiten_eps)
@@ -238,7 +238,7 @@ class LowResFirst(Callback):
     def __init__(self, until:float=0.5, factor:int=2):
         if isinstance(until, bool) or not isinstance(until, (int, float)) or not 0 <= until <= 1:
             raise ValueError(f"`until` must be a fraction of the run in [0, 1], got {until!r}.")
-        self.until, self.factor, self.on = float(until), _check_pos_int(factor, "factor"), False
+        self.until, self.factor, self.on = float(until), check_positive_int(factor, "factor"), False
     def before_batch(self): self.on = self.learn.progress < self.until   # before the draw, so the batch drawn next gets the right size
     def __call__(self, xb):
         "While on: `xb` (N, C, H, W), uint8 or float, averaged over blocks (floor sizes), as float; after: `xb` itself."

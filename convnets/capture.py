@@ -81,7 +81,7 @@ class CaptureStep(Callback):
                  backend="auto"):     # 'cuda', 'replay' (`ReplayGraph`), or 'auto': cuda for CUDA parameters, else replay
         if backend not in ("auto", "cuda", "replay"): raise ValueError(f"`backend` must be 'auto', 'cuda' or 'replay', got {backend!r}.")
         if warmup is not None and (isinstance(warmup, bool) or not isinstance(warmup, int) or warmup < 1):
-            raise ValueError(f"`warmup` must be a positive int (the checks' flags are made in an ordinary step) or None (no capture), got {warmup!r}.")
+            raise ValueError(f"`warmup` must be a positive integer (the checks' flags are made in an ordinary step) or None (no capture), got {warmup!r}.")
         self.warmup, self.every, self.backend, self.pool = warmup, every, backend, None   # the rest of its state is made by `install`
 
     def install(self):

@@ -21,7 +21,7 @@ def _param_int(params:dict, dict_name:str, key:str, minimum:int):
     if isinstance(v, bool) or not isinstance(v, int):
         raise TypeError(f"`{dict_name}[{key!r}]` must be an int, got {type(v).__name__} {v!r}.")
     if v < minimum:
-        want = "a positive int" if minimum == 1 else f"an int >= {minimum}"
+        want = "a positive integer" if minimum == 1 else f"an int >= {minimum}"
         raise ValueError(f"`{dict_name}[{key!r}]` must be {want}, got {v}.")
     return v
 

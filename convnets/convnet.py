@@ -8,7 +8,7 @@ __all__ = ['ThreeLayerConvNet', 'DeepConvNet']
 # %% ../nbs/16_convnet.ipynb 3
 import math
 import torch
-from .core import Model, check_tensor, check_same
+from .core import Model, check_tensor, check_same, check_positive_int
 from .layers import Linear, Linear_ReLU, softmax_loss, _check_smoothing
 from .conv import Conv_ReLU, Conv_ReLU_Pool, GlobalMaxPool
 from .batchnorm import Conv_BatchNorm_ReLU, Conv_BatchNorm_ReLU_Pool
@@ -21,10 +21,6 @@ def _check_dims(input_dims):
         raise ValueError(f"`input_dims` must be three positive ints (C, H, W), got {input_dims!r}.")
     return tuple(input_dims)
 
-def _check_pos_int(v, name):
-    if isinstance(v, bool) or not isinstance(v, int) or v <= 0:
-        raise ValueError(f"`{name}` must be a positive int, got {v!r}.")
-    return v
 
 def _init_weight(weight_scale, initializer, Din, Dout, K, relu, dtype, device):
     "Draw one weight: `weight_scale * randn`, or `initializer(...)` when `weight_scale == 'kaiming'`."
@@ -97,8 +93,8 @@ class ThreeLayerConvNet(Model):
                  dtype=torch.float,       # float32 for training, float64 for gradient checks
                  device='cpu'):           # where the parameters live
         C, H, W = _check_dims(input_dims)
-        F, K = _check_pos_int(num_filters, "num_filters"), _check_pos_int(filter_size, "filter_size")
-        _check_pos_int(hidden_dim, "hidden_dim"); _check_pos_int(num_classes, "num_classes")
+        F, K = check_positive_int(num_filters, "num_filters"), check_positive_int(filter_size, "filter_size")
+        check_positive_int(hidden_dim, "hidden_dim"); check_positive_int(num_classes, "num_classes")
         _check_weight_scale(weight_scale)
         self.input_dims, self.reg, self.dtype, self.device = (C, H, W), reg, dtype, torch.device(device)
         self.conv_param = {"stride": 1, "pad": (K - 1) // 2, "need_dx": False}   # the input is data: skip its gradient
@@ -157,14 +153,14 @@ class DeepConvNet(Model):
         C, H, W = _check_dims(input_dims)
         if not isinstance(num_filters, (list, tuple)) or len(num_filters) == 0:
             raise ValueError(f"`num_filters` must be a non-empty list of positive ints, got {num_filters!r}.")
-        for i, F in enumerate(num_filters): _check_pos_int(F, f"num_filters[{i}]")
+        for i, F in enumerate(num_filters): check_positive_int(F, f"num_filters[{i}]")
         n_conv = len(num_filters)
         max_pools = list(max_pools)
         bad = [i for i in max_pools if isinstance(i, bool) or not isinstance(i, int) or not 0 <= i < n_conv]
         if bad:
             raise ValueError(f"`max_pools` must hold indices of conv layers in [0, {n_conv}), got {bad} "
                              f"(num_filters has {n_conv} layers).")
-        _check_pos_int(num_classes, "num_classes")
+        check_positive_int(num_classes, "num_classes")
         _check_weight_scale(weight_scale)
         if head not in ("flatten", "maxpool"): raise ValueError(f"`head` must be 'flatten' or 'maxpool', got {head!r}.")
         _check_smoothing(label_smoothing, "label_smoothing")

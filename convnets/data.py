@@ -13,7 +13,7 @@ import math, os, pickle, tempfile, threading, urllib.error, urllib.request
 from pathlib import Path
 import numpy as np
 import torch
-from .core import check_tensor, check_labels, resolve_device
+from .core import check_tensor, check_labels, check_positive_int, resolve_device
 
 # %% ../nbs/02_data.ipynb 7
 CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
@@ -183,8 +183,7 @@ def show_samples(X,                    # images (N, 3, 32, 32) or rows (N, 3072)
     if X.dim() == 2: X = check_tensor(X, "X", shape=(None, 3072)).reshape(-1, 3, 32, 32)
     check_tensor(X, "X", shape=(None, 3, None, None))
     check_labels(y, len(classes), X.shape[0], device=X.device)
-    if not isinstance(samples_per_class, int) or samples_per_class < 1:
-        raise ValueError(f"`samples_per_class` must be a positive integer, got {samples_per_class!r}.")
+    check_positive_int(samples_per_class, "samples_per_class")
     X, y = X.detach().cpu(), y.cpu()  # for display only
     gen = torch.Generator().manual_seed(seed)
     H, W = X.shape[2:]
@@ -212,8 +211,7 @@ def show_samples(X,                    # images (N, 3, 32, 32) or rows (N, 3072)
 def _count(n, name, available, where):
     "Check an optional image count: None means all `available`."
     if n is None: return available
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"`{name}` must be a positive integer or None, got {n!r}.")
+    n = check_positive_int(n, name, allow_none=True)
     if n > available:
         raise ValueError(f"`{name}` is {n} but {where} holds only {available} images.")
     return int(n)
@@ -382,7 +380,7 @@ def flip_bits(n,             # number of training images
               seed=0,        # seed of the bits (a CPU generator, so any machine gets the same bits)
               device=None):  # where the bits live: the data's device
     "One random bit per training image, a bool tensor (n,): whether image i is mirrored in the even epochs of `alternating_flip`."
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1: raise ValueError(f"`n` must be a positive integer, got {n!r}.")
+    check_positive_int(n, "n")
     return (torch.rand(n, generator=torch.Generator().manual_seed(seed)) < 0.5).to(device)
 
 def alternating_flip_mask(idx,        # the batch's example indices (int tensor (B,)) on the bits' device

@@ -129,7 +129,7 @@ def spawn_local(fn,              # importable function `fn(ctx, *args)`; its ret
                 timeout=60.0,    # seconds for the whole run; also each collective's timeout
                 threads=1):      # torch threads per rank
     "Run `fn` on `world` spawned CPU ranks joined over loopback gloo; return the list of their results, or raise `RankFailure`."
-    if not (isinstance(world, int) and world >= 1): raise ValueError(f"`world` must be a positive int, got {world!r}.")
+    if not (isinstance(world, int) and world >= 1): raise ValueError(f"`world` must be a positive integer, got {world!r}.")
     if getattr(fn, "__module__", "__main__") == "__main__" or "<locals>" in getattr(fn, "__qualname__", ""):
         raise ValueError(f"`fn` must be a function defined at the top level of an importable module, got {fn!r}: "
                          "spawned processes import it by name.")

@@ -9,16 +9,11 @@ __all__ = ['TwoLayerNet', 'FullyConnectedNet']
 import math
 from numbers import Real
 import torch
-from .core import Model, check_tensor, check_same, resolve_device
+from .core import Model, check_tensor, check_same, check_positive_int, resolve_device
 from .gradcheck import reset_seed
 from .layers import Linear, Linear_ReLU, Dropout, softmax_loss
 
 # %% ../nbs/05_fc.ipynb 6
-def _check_positive_int(v, name):
-    if isinstance(v, bool) or not isinstance(v, int) or v <= 0:
-        raise ValueError(f"`{name}` must be a positive int, got {v!r}.")
-    return v
-
 def _check_model_args(reg, weight_scale, dtype):
     if isinstance(reg, bool) or not isinstance(reg, Real) or not reg >= 0:
         raise ValueError(f"`reg` must be a non-negative number, got {reg!r}.")
@@ -49,7 +44,7 @@ class TwoLayerNet(Model):
                  reg=0.0,               # L2 regularization strength
                  dtype=torch.float32,   # dtype of the parameters (float64 for gradient checks)
                  device='cpu'):         # device of the parameters
-        for v, n in ((input_dim, "input_dim"), (hidden_dim, "hidden_dim"), (num_classes, "num_classes")): _check_positive_int(v, n)
+        for v, n in ((input_dim, "input_dim"), (hidden_dim, "hidden_dim"), (num_classes, "num_classes")): check_positive_int(v, n)
         _check_model_args(reg, weight_scale, dtype)
         self.input_dim, self.hidden_dim, self.num_classes, self.reg = input_dim, hidden_dim, num_classes, reg
         self.dtype, self.device = dtype, resolve_device(device)
@@ -97,8 +92,8 @@ class FullyConnectedNet(Model):
                  device='cpu'):        # device of the parameters
         if not isinstance(hidden_dims, (list, tuple)) or len(hidden_dims) == 0:
             raise ValueError(f"`hidden_dims` must be a non-empty list of positive ints (one per hidden layer), got {hidden_dims!r}.")
-        for i, h in enumerate(hidden_dims): _check_positive_int(h, f"hidden_dims[{i}]")
-        _check_positive_int(input_dim, "input_dim"); _check_positive_int(num_classes, "num_classes")
+        for i, h in enumerate(hidden_dims): check_positive_int(h, f"hidden_dims[{i}]")
+        check_positive_int(input_dim, "input_dim"); check_positive_int(num_classes, "num_classes")
         if isinstance(dropout, bool) or not isinstance(dropout, Real) or not 0 <= dropout < 1:
             raise ValueError(f"`dropout` (the probability of dropping a unit) must be a number in [0, 1), got {dropout!r}.")
         if normalization not in _NORMALIZATIONS:

@@ -7,7 +7,7 @@ __all__ = ['hlb_net', 'hlb_hypers', 'square_masks', 'cutmix', 'CutMix']
 
 # %% ../nbs/26_hlb.ipynb 3
 import torch
-from .core import check_tensor, check_labels
+from .core import check_tensor, check_labels, check_positive_int
 from .airbench import AirbenchNet
 from .learner import Callback
 
@@ -33,14 +33,10 @@ def hlb_hypers(batch_size:int,                  # images per step
             {"lr_scale": bias_scaler, "weight_decay": lam / bias_scaler})
 
 # %% ../nbs/26_hlb.ipynb 25
-def _pos_int(v, name):
-    if isinstance(v, bool) or not isinstance(v, int) or v < 1: raise ValueError(f"`{name}` must be a positive integer, got {v!r}.")
-    return v
-
 def square_masks(n:int, height:int, width:int, size:int,   # n masks of height x width, each with one size x size square
                  generator=None, device="cpu"):            # the draws (a CPU generator by default) and where the masks live
     "Bool masks (n, 1, height, width), True on one size x size square per mask, placed uniformly at random wholly inside it."
-    for v, name in ((n, "n"), (height, "height"), (width, "width"), (size, "size")): _pos_int(v, name)
+    for v, name in ((n, "n"), (height, "height"), (width, "width"), (size, "size")): check_positive_int(v, name)
     if size > min(height, width): raise ValueError(f"`size` {size} does not fit {height}x{width} images; give a square of at most {min(height, width)} pixels a side.")
     gdev = generator.device if generator is not None else torch.device("cpu")
     top = torch.randint(0, height - size + 1, (n, 1), generator=generator, device=gdev).to(device)
@@ -75,7 +71,7 @@ class CutMix(Callback):
                  num_classes:int=10):
         if isinstance(start, bool) or not isinstance(start, (int, float)) or not 0 <= start <= 1:
             raise ValueError(f"`start` must be a fraction of the run in [0, 1], got {start!r}.")
-        self.size, self.start, self.num_classes, self.on = _pos_int(size, "size"), float(start), num_classes, False
+        self.size, self.start, self.num_classes, self.on = check_positive_int(size, "size"), float(start), num_classes, False
     def before_batch(self): self.on = self.learn.progress >= self.start     # before the draw, as `LowResFirst`
     def __call__(self, xb, yb, generator=None):
         "While on: `cutmix(xb, yb, ...)`; before: `(xb, yb)` unchanged."

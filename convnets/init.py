@@ -8,14 +8,9 @@ __all__ = ['kaiming_initializer', 'dirac_initializer']
 # %% ../nbs/12_kaiming.ipynb 3
 import math
 import torch
-from .core import resolve_device
+from .core import check_positive_int, resolve_device
 
 # %% ../nbs/12_kaiming.ipynb 9
-def _check_positive_int(v, name):
-    if isinstance(v, bool) or not isinstance(v, int):
-        raise TypeError(f"`{name}` must be a positive int, got {type(v).__name__} {v!r}.")
-    if v <= 0: raise ValueError(f"`{name}` must be a positive int, got {v}.")
-
 def kaiming_initializer(Din:int,                # input dimension (linear) or number of input channels (conv)
                         Dout:int,               # output dimension (linear) or number of filters (conv)
                         K:int=None,             # filter size; `None` gives a linear weight
@@ -23,8 +18,8 @@ def kaiming_initializer(Din:int,                # input dimension (linear) or nu
                         device='cpu',           # device of the returned tensor
                         dtype=torch.float32):   # floating-point dtype of the returned tensor
     "Gaussian weights with std `sqrt(gain / fan_in)`: shape `(Din, Dout)`, or `(Dout, Din, K, K)` when `K` is given."
-    _check_positive_int(Din, "Din"); _check_positive_int(Dout, "Dout")
-    if K is not None: _check_positive_int(K, "K")
+    check_positive_int(Din, "Din"); check_positive_int(Dout, "Dout")
+    if K is not None: check_positive_int(K, "K")
     if not (isinstance(dtype, torch.dtype) and dtype.is_floating_point):
         raise TypeError(f"`dtype` must be a floating-point torch.dtype, got {dtype!r}.")
     device = resolve_device(device)
@@ -40,7 +35,7 @@ def dirac_initializer(Din:int,                # number of input channels
                       device='cpu',           # device of the returned tensor
                       dtype=torch.float32):   # floating-point dtype of the returned tensor
     "Identity filters of shape `(Dout, Din, K, K)`: `W[i, i, K//2, K//2] = 1` for `i < min(Din, Dout)`, zeros elsewhere."
-    _check_positive_int(Din, "Din"); _check_positive_int(Dout, "Dout"); _check_positive_int(K, "K")
+    check_positive_int(Din, "Din"); check_positive_int(Dout, "Dout"); check_positive_int(K, "K")
     if K % 2 == 0: raise ValueError(f"`K` must be odd, so the filter has a centre, got {K}.")
     if not (isinstance(dtype, torch.dtype) and dtype.is_floating_point):
         raise TypeError(f"`dtype` must be a floating-point torch.dtype, got {dtype!r}.")

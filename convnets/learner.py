@@ -12,7 +12,7 @@ __all__ = ['ORDERS', 'UPDATE_RULES', 'ALL_AT_ONCE', 'TTA_AVERAGES', 'SCHEDULES',
 # %% ../nbs/07_learner.ipynb 4
 import inspect, math, numbers, sys, time
 import torch
-from .core import check_tensor, atomic_save, safe_load
+from .core import check_tensor, check_positive_int, atomic_save, safe_load
 from .optim import sgd, sgd_momentum, sgd_nesterov, rmsprop, adam, SGDAll, AdamAll
 
 # %% ../nbs/07_learner.ipynb 8
@@ -35,8 +35,7 @@ class Batches:
         check_tensor(X, "X"); check_tensor(y, "y", ndim=1)
         if X.shape[0] != y.shape[0]: raise ValueError(f"`X` has {X.shape[0]} examples but `y` has {y.shape[0]} labels.")
         if order not in ORDERS: raise ValueError(f"`order` must be one of {ORDERS}, got {order!r}.")
-        if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) or batch_size < 1:
-            raise ValueError(f"`batch_size` must be a positive integer, got {batch_size!r}.")
+        check_positive_int(batch_size, "batch_size")
         self.X, self.y, self.order, self.transform = X, y, order, transform
         self.batch_size = min(int(batch_size), X.shape[0])
         self.device = None if device is None else torch.device(device)
@@ -567,7 +566,7 @@ class Lookahead(Callback):
                  decay_base=0.95,                # rho = decay_base**every * (t/T)**decay_pow
                  decay_pow=3.0,
                  sync_epochs=True):              # w = ema at each epoch's end too (airbench); False: not there, only at the updates and the end of `fit` (hlb-CIFAR10)
-        if isinstance(every, bool) or not isinstance(every, numbers.Integral) or every < 1: raise ValueError(f"`every` must be a positive integer, got {every!r}.")
+        check_positive_int(every, "every")
         if isinstance(start_epoch, bool) or not isinstance(start_epoch, numbers.Real) or start_epoch < 0:
             raise ValueError(f"`start_epoch` must be a non-negative number, got {start_epoch!r}.")
         if isinstance(decay_base, bool) or not isinstance(decay_base, numbers.Real) or not 0 < decay_base <= 1:

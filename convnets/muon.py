@@ -8,7 +8,7 @@ __all__ = ['MUON_QUINTIC', 'NEWTON_SCHULZ_CUBIC', 'MUON_STEPS', 'newton_schulz',
 # %% ../nbs/18_muon.ipynb 4
 import math
 import torch
-from .core import check_tensor
+from .core import check_tensor, check_positive_int
 from .optim import _prepare, _check_all, _POSITIVE, _RATE, _NESTEROV_HYPERS, SGDAll, write_rates
 
 # %% ../nbs/18_muon.ipynb 7
@@ -26,7 +26,7 @@ def newton_schulz(G,                            # 2-D, (F, D)
                   gram=None):                   # iterate on the small Gram matrix (True), on X (False), or whichever does less work (None)
     "About U V^T for G = U S V^T: `steps` iterations of X <- a X + (b A + c A^2) X, A = X X^T, from X = G / (||G||_F + eps); each singular value s becomes p(s)."
     check_tensor(G, "G", ndim=2, floating=True)
-    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1: raise ValueError(f"`steps` must be a positive integer, got {steps!r}.")
+    check_positive_int(steps, "steps")
     a, b, c = coefficients
     tall = G.shape[0] > G.shape[1]
     X = G.t() if tall else G                    # A = X X^T on the smaller side

@@ -8,7 +8,7 @@ __all__ = ['LayerNorm', 'GroupNorm', 'patch_second_moment', 'patch_whitening_fil
 # %% ../nbs/15_normalization.ipynb 3
 import math
 import torch
-from .core import check_tensor, check_same
+from .core import check_tensor, check_same, check_positive_int
 from .batchnorm import _standardize, _dx_from_dxhat
 from .conv import FastConv
 
@@ -75,7 +75,7 @@ class GroupNorm:
         if x.dim() < 2: raise ValueError(f"`x` must have shape (N, C, ...) with at least 2 dimensions, got shape {tuple(x.shape)}.")
         N, C = x.shape[:2]
         if isinstance(G, bool) or not isinstance(G, int) or G < 1:
-            raise TypeError(f"`G` must be a positive int (the number of groups), got {G!r}.")
+            raise TypeError(f"`G` must be a positive integer (the number of groups), got {G!r}.")
         if C % G:
             divisors = [d for d in range(1, C + 1) if C % d == 0]
             raise ValueError(f"`G` must divide the number of channels C = {C}, got G = {G}; choose one of {divisors}.")
@@ -121,8 +121,7 @@ def patch_second_moment(X,             # images (N, C, H, W), floating point
 
 def _check_whitening_args(X, patch_size, eps):
     check_tensor(X, "X", ndim=4, floating=True, finite=True)
-    if isinstance(patch_size, bool) or not isinstance(patch_size, int) or patch_size < 1:
-        raise TypeError(f"`patch_size` must be a positive int, got {type(patch_size).__name__} {patch_size!r}.")
+    check_positive_int(patch_size, "patch_size")
     N, C, H, W = X.shape
     if N == 0: raise ValueError(f"`X` must hold at least one image, got shape {tuple(X.shape)}.")
     if patch_size > min(H, W):

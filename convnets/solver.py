@@ -8,7 +8,7 @@ __all__ = ['Solver', 'plot_stats', 'plot_acc_curves', 'visualize_grid', 'show_ne
 # %% ../nbs/08_solver.ipynb 3
 import math, numbers, time
 import torch
-from .core import check_tensor, resolve_device
+from .core import check_tensor, check_positive_int, resolve_device
 from .learner import (Learner, Batches, Callback, CancelFitException, Recorder, Evaluate, BestParams, LRDecay,
                               Checkpoint, ProgressBar, UPDATE_RULES, get_rule, rule_name, read_checkpoint, accuracy)
 
@@ -17,11 +17,6 @@ _DEFAULTS = dict(update_rule="sgd", optim_config=None, lr_decay=1.0, batch_size=
                  num_train_samples=1000, num_val_samples=None, device=None, checkpoint_name=None,
                  print_every=10, print_acc_every=1, verbose=True, seed=None)
 
-def _positive_int(x, name, allow_none=False):
-    if allow_none and x is None: return None
-    if isinstance(x, bool) or not isinstance(x, numbers.Integral) or x < 1:
-        raise ValueError(f"`{name}` must be a positive integer{' or None' if allow_none else ''}, got {x!r}.")
-    return int(x)
 
 class _EvalGenerator(Callback):
     "Saves and restores the Solver's generator for accuracy subsamples with the Learner's checkpoints."
@@ -62,8 +57,8 @@ class Solver:
         if isinstance(lr_decay, bool) or not isinstance(lr_decay, numbers.Real) or not 0 < lr_decay <= 1:
             raise ValueError(f"`lr_decay` must be a number in (0, 1] (the factor applied to the learning rate each epoch), got {lr_decay!r}.")
         self.lr_decay = float(lr_decay)
-        for k in ("batch_size", "num_epochs", "print_every", "print_acc_every"): setattr(self, k, _positive_int(o[k], k))
-        for k in ("num_train_samples", "num_val_samples"): setattr(self, k, _positive_int(o[k], k, allow_none=True))
+        for k in ("batch_size", "num_epochs", "print_every", "print_acc_every"): setattr(self, k, check_positive_int(o[k], k))
+        for k in ("num_train_samples", "num_val_samples"): setattr(self, k, check_positive_int(o[k], k, allow_none=True))
         self.device = resolve_device(o["device"] if o["device"] is not None else getattr(model, "device", self.X_train.device))
         self.checkpoint_name, self.verbose = o["checkpoint_name"], bool(o["verbose"])
         seed = o["seed"] if o["seed"] is not None else int(torch.randint(0, 2**31 - 1, (1,)))
@@ -122,8 +117,8 @@ class Solver:
         "Fraction of examples whose highest score is the true label, computed in test mode with `model.loss(X)`."
         check_tensor(X, "X"); check_tensor(y, "y", ndim=1)
         if X.shape[0] != y.shape[0]: raise ValueError(f"`X` has {X.shape[0]} examples but `y` has {y.shape[0]} labels.")
-        num_samples = _positive_int(num_samples, "num_samples", allow_none=True)
-        batch_size = _positive_int(batch_size, "batch_size")
+        num_samples = check_positive_int(num_samples, "num_samples", allow_none=True)
+        batch_size = check_positive_int(batch_size, "batch_size")
         if num_samples is not None and X.shape[0] > num_samples:
             mask = torch.randperm(X.shape[0], generator=self.eval_generator)[:num_samples].to(X.device)
             X, y = X[mask], y[mask]
@@ -247,7 +242,7 @@ def show_net_weights(net,            # a model whose params['W1'] has shape (3*3
     "Show the first-layer weights of a fully connected net on CIFAR-10 as 32x32 color images."
     import matplotlib.pyplot as plt
     W1 = check_tensor(net.params["W1"], "net.params['W1']", shape=(3 * 32 * 32, None))
-    if max_units is not None: W1 = W1[:, :_positive_int(max_units, "max_units")]
+    if max_units is not None: W1 = W1[:, :check_positive_int(max_units, "max_units")]
     W1 = W1.reshape(3, 32, 32, -1).permute(3, 1, 2, 0)    # (hidden, 32, 32, 3)
     grid = visualize_grid(W1, padding=3).to(torch.uint8).cpu()
     size = min(8.0, max(2.0, grid.shape[0] / 64))            # inches: about one screen pixel per grid pixel
