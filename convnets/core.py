@@ -241,7 +241,10 @@ class Model:
     def save(self, path,
              **extra):  # more entries for the file, beside the model's (e.g. what a trained model needs to be used)
         "Write the model to `path` atomically."
-        atomic_save({**self.state_dict(), **extra}, path)
+        state = self.state_dict()
+        clash = sorted(set(extra) & set(state))
+        if clash: raise ValueError(f"`save` keeps {clash} for the model itself; give the extra entries other names.")
+        atomic_save({**state, **extra}, path)
         print(f"Saved in {path}")
 
     def load(self, path, dtype=None, device=None):
