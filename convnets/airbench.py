@@ -59,11 +59,11 @@ class AirbenchNet(Model):
         C, H, W = _check_dims(input_dims)
         if not isinstance(widths, (list, tuple)) or not widths:
             raise ValueError(f"`widths` must be a non-empty list of positive ints, got {widths!r}.")
-        for i, F in enumerate(widths): check_positive_int(F, f"widths[{i}]")
-        k = check_positive_int(whiten_size, "whiten_size"); check_positive_int(num_classes, "num_classes")
+        widths = [check_positive_int(F, f"widths[{i}]") for i, F in enumerate(widths)]   # plain ints: they are saved with the model
+        k, num_classes = check_positive_int(whiten_size, "whiten_size"), check_positive_int(num_classes, "num_classes")
         _check_smoothing(label_smoothing, "label_smoothing")
         self.input_dims, self.widths, self.whiten_size, self.whiten = (C, H, W), list(widths), k, bool(whiten)
-        if project is not None: check_positive_int(project, "project")
+        if project is not None: project = check_positive_int(project, "project")
         if not (isinstance(whiten_eps, (int, float)) and not isinstance(whiten_eps, bool) and whiten_eps > 0):
             raise ValueError(f"`whiten_eps` must be a positive number, got {whiten_eps!r}.")
         self.whiten_pairs, self.whiten_bias, self.whiten_eps = bool(whiten_pairs), bool(whiten_bias), float(whiten_eps)

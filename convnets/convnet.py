@@ -94,7 +94,7 @@ class ThreeLayerConvNet(Model):
                  device='cpu'):           # where the parameters live
         C, H, W = _check_dims(input_dims)
         F, K = check_positive_int(num_filters, "num_filters"), check_positive_int(filter_size, "filter_size")
-        check_positive_int(hidden_dim, "hidden_dim"); check_positive_int(num_classes, "num_classes")
+        hidden_dim, num_classes = check_positive_int(hidden_dim, "hidden_dim"), check_positive_int(num_classes, "num_classes")
         _check_weight_scale(weight_scale)
         self.input_dims, self.reg, self.dtype, self.device = (C, H, W), reg, dtype, torch.device(device)
         self.conv_param = {"stride": 1, "pad": (K - 1) // 2, "need_dx": False}   # the input is data: skip its gradient
@@ -153,14 +153,14 @@ class DeepConvNet(Model):
         C, H, W = _check_dims(input_dims)
         if not isinstance(num_filters, (list, tuple)) or len(num_filters) == 0:
             raise ValueError(f"`num_filters` must be a non-empty list of positive ints, got {num_filters!r}.")
-        for i, F in enumerate(num_filters): check_positive_int(F, f"num_filters[{i}]")
+        num_filters = [check_positive_int(F, f"num_filters[{i}]") for i, F in enumerate(num_filters)]   # plain ints: they are saved with the model
         n_conv = len(num_filters)
         max_pools = list(max_pools)
         bad = [i for i in max_pools if isinstance(i, bool) or not isinstance(i, int) or not 0 <= i < n_conv]
         if bad:
             raise ValueError(f"`max_pools` must hold indices of conv layers in [0, {n_conv}), got {bad} "
                              f"(num_filters has {n_conv} layers).")
-        check_positive_int(num_classes, "num_classes")
+        num_classes = check_positive_int(num_classes, "num_classes")
         _check_weight_scale(weight_scale)
         if head not in ("flatten", "maxpool"): raise ValueError(f"`head` must be 'flatten' or 'maxpool', got {head!r}.")
         _check_smoothing(label_smoothing, "label_smoothing")

@@ -44,7 +44,7 @@ class TwoLayerNet(Model):
                  reg=0.0,               # L2 regularization strength
                  dtype=torch.float32,   # dtype of the parameters (float64 for gradient checks)
                  device='cpu'):         # device of the parameters
-        for v, n in ((input_dim, "input_dim"), (hidden_dim, "hidden_dim"), (num_classes, "num_classes")): check_positive_int(v, n)
+        input_dim, hidden_dim, num_classes = (check_positive_int(v, n) for v, n in ((input_dim, "input_dim"), (hidden_dim, "hidden_dim"), (num_classes, "num_classes")))
         _check_model_args(reg, weight_scale, dtype)
         self.input_dim, self.hidden_dim, self.num_classes, self.reg = input_dim, hidden_dim, num_classes, reg
         self.dtype, self.device = dtype, resolve_device(device)
@@ -92,8 +92,8 @@ class FullyConnectedNet(Model):
                  device='cpu'):        # device of the parameters
         if not isinstance(hidden_dims, (list, tuple)) or len(hidden_dims) == 0:
             raise ValueError(f"`hidden_dims` must be a non-empty list of positive ints (one per hidden layer), got {hidden_dims!r}.")
-        for i, h in enumerate(hidden_dims): check_positive_int(h, f"hidden_dims[{i}]")
-        check_positive_int(input_dim, "input_dim"); check_positive_int(num_classes, "num_classes")
+        hidden_dims = [check_positive_int(h, f"hidden_dims[{i}]") for i, h in enumerate(hidden_dims)]   # plain ints: they are saved with the model
+        input_dim, num_classes = check_positive_int(input_dim, "input_dim"), check_positive_int(num_classes, "num_classes")
         if isinstance(dropout, bool) or not isinstance(dropout, Real) or not 0 <= dropout < 1:
             raise ValueError(f"`dropout` (the probability of dropping a unit) must be a number in [0, 1), got {dropout!r}.")
         if normalization not in _NORMALIZATIONS:

@@ -14,7 +14,7 @@ import torch
 from .core import HelpFormatter, check_tensor, resolve_device, safe_load, _atomic_write
 from .data import CLASSES, Normalize, load_CIFAR10
 from .learner import predict, accuracy
-from .train import build_model, load_splits, tta_average, DATA_HINT
+from .train import build_model, load_splits, tta_average, torch_settings, DATA_HINT
 
 # %% ../nbs/27_predict.ipynb 9
 def as_images(images,              # uint8 tensor or NumPy array: (N, C, H, W), (N, H, W, C), or one image (C, H, W) / (H, W, C)
@@ -36,14 +36,14 @@ def as_images(images,              # uint8 tensor or NumPy array: (N, C, H, W), 
 def read_images(paths,     # image files: PNG, JPEG, ... anything Pillow reads
                 size=32):  # side of the square the model takes
     "Read image files as uint8 (N, 3, size, size): each cut to its central square and resized (bicubic), colours as RGB."
-    from PIL import Image, UnidentifiedImageError    # imported here: only files need it
+    from PIL import Image, ImageOps, UnidentifiedImageError    # imported here: only files need it
     paths = [paths] if isinstance(paths, (str, Path)) else list(paths)
     if not paths: raise ValueError("`paths` is empty: give at least one image file.")
     out = []
     for p in map(Path, paths):
         if not p.is_file(): raise FileNotFoundError(f"No image file at {p}.")
         try:
-            with Image.open(p) as im: im = im.convert("RGB")
+            with Image.open(p) as im: im = ImageOps.exif_transpose(im).convert("RGB")   # upright, as the camera meant it
         except (UnidentifiedImageError, OSError) as e: raise ValueError(f"{p} is not an image Pillow can read ({e}).") from e
         w, h = im.size; s = min(w, h)
         left, top = (w - s) // 2, (h - s) // 2
@@ -71,7 +71,8 @@ class Classifier:
     @classmethod
     def from_run(cls, path,          # a finished `convnets-train` run: its --out directory, or its best.pt
                  device="auto",      # where to compute: 'auto' (CUDA when available), 'cpu', 'cuda' or 'cuda:N'
-                 data=None):         # only for a best.pt written before it kept its run's settings: CIFAR-10's directory
+                 data=None,          # only for a best.pt written before it kept its run's settings: CIFAR-10's directory
+                 download=True):     # ... and whether CIFAR-10 may be downloaded there
         "The classifier a `convnets-train` run saved in best.pt, rebuilt on `device`."
         path = Path(path)
         file = path / "best.pt" if path.is_dir() else path
@@ -83,7 +84,7 @@ class Classifier:
         if "class" not in state or "params" not in state:
             hint = " It is a training checkpoint: finish the run with `convnets-train --resume`, which writes best.pt." if "learner" in state else ""
             raise ValueError(f"{file} does not hold a saved model (a file written by `Model.save`).{hint}")
-        card = state.get("run") or _card_from_metrics(file, data)
+        card = state.get("run") or _card_from_metrics(file, data, download)
         device = resolve_device(device)
         with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
             model = build_model(card["config"], device)
@@ -122,14 +123,15 @@ class Classifier:
         dt = getattr(m, "compute_dtype", None) or m.dtype
         return f"Classifier({type(m).__name__} {size}, computing in {str(dt).replace('torch.', '')} on {m.device}, {VIEWS[self.tta]})".replace(" ,", ",")
 
-def _card_from_metrics(file, data):
+def _card_from_metrics(file, data, download=True):
     "The settings of a best.pt written before it kept them: from metrics.json beside it, the mean and std measured again on the run's training images."
     metrics = file.parent / "metrics.json"
     if not metrics.is_file():
         raise ValueError(f"{file} holds a model but not its run's settings (written by an older convnets-train, or not by convnets-train), "
                          f"and there is no metrics.json beside it to read them from. Build the model yourself and use `Classifier(model, mean, std)`.")
-    cfg = json.loads(metrics.read_text())["config"]
-    train, _, _ = load_splits({**cfg, "data": data if data is not None else cfg.get("data")}, torch.device("cpu"))
+    try: cfg = json.loads(metrics.read_text())["config"]
+    except (ValueError, KeyError) as e: raise ValueError(f"{metrics} does not hold a run's settings (a 'config' entry); it is not a convnets-train metrics.json.") from e
+    train, _, _ = load_splits({**cfg, "data": data if data is not None else cfg.get("data"), "download": download}, torch.device("cpu"))
     return {"config": cfg, "mean": train.norm.mean.tolist(), "std": train.norm.std.tolist(), "classes": list(CLASSES)}
 
 # %% ../nbs/27_predict.ipynb 35
@@ -143,18 +145,21 @@ class _Bytes(torch.nn.Module):
 def to_torch(clf):   # a `Classifier` of a DeepConvNet or an AirbenchNet
     "The classifier's model as a `torch.nn.Module` in eval mode, from uint8 images (N, 3, 32, 32) to scores: its normalisation, then `torch.nn` layers holding a copy of its weights and batch-norm statistics; no test-time views; in the weights' dtype."
     from convnets.bench import torch_twin        # the twin of notebook benchmarks
+    kind = type(clf.model).__name__
+    if kind not in ("DeepConvNet", "AirbenchNet"): raise TypeError(f"`to_torch` turns a DeepConvNet or an AirbenchNet into torch.nn layers, got a {kind}.")
     twin = torch_twin(clf.model)
+    if len(twin.batchnorms) != len(clf.model.bn_params): raise ValueError(f"the twin has {len(twin.batchnorms)} batch norms but the model {len(clf.model.bn_params)}.")
     with torch.no_grad():
-        for m, p in zip(twin.batchnorms, clf.model.bn_params, strict=True):
+        for m, p in zip(twin.batchnorms, clf.model.bn_params):
             m.running_mean.copy_(p["running_mean"]); m.running_var.copy_(p["running_var"])
     net = torch.nn.Sequential(_Bytes(clf.norm, clf.model.dtype), twin.net).eval()
     for q in net.parameters(): q.requires_grad_(False)
     return net
 
 def export_model(clf, path):   # a `Classifier`; where to write the `.pt2` file
-    "Write `to_torch(clf)` as a `torch.export` program, atomically: `torch.export.load(path).module()(images)` gives the scores of uint8 images (N, 3, 32, 32), any N, with plain torch."
-    net = to_torch(clf)
-    example = torch.zeros(2, *clf.dims, dtype=torch.uint8, device=clf.model.device)
+    "Write `to_torch(clf)` as a `torch.export` program on the CPU, atomically: `torch.export.load(path).module()(images)` gives the scores of uint8 images (N, 3, 32, 32), any N, with plain torch."
+    net = to_torch(clf).cpu()                                   # a file any machine can load, wherever the classifier computes
+    example = torch.zeros(2, *clf.dims, dtype=torch.uint8)
     program = torch.export.export(net, (example,), dynamic_shapes=({0: torch.export.Dim("batch")},))
     return _atomic_write(path, lambda f: torch.export.save(program, f))
 
@@ -169,10 +174,10 @@ def make_parser():
     p.add_argument("--test", action="store_true", help="measure the accuracy on the test images the run was tested on, with its test-time views")
     p.add_argument("--export", metavar="FILE", default=None, help="write the model as a torch.export program (.pt2) that plain torch runs: torch.export.load(FILE).module()(uint8 images)")
     p.add_argument("--tta", type=int, choices=(0, 1, 2), default=None, help="test-time views: 0 none, 1 the mirror, 2 six views (default: the run's)")
-    p.add_argument("--data", default=None, help="directory holding cifar-10-batches-py, for --test (default: $CONVNETS_DATA, else the per-user cache)")
+    p.add_argument("--data", default=None, help="directory holding cifar-10-batches-py, for --test (default: the run's --data, else $CONVNETS_DATA, else the per-user cache)")
     p.add_argument("--no-download", action="store_true", help="for --test: never download CIFAR-10")
     p.add_argument("--device", default="auto", help="'auto' (CUDA when available), 'cpu', 'cuda' or 'cuda:N'")
-    p.add_argument("--threads", type=int, default=None, help="CPU threads for torch (default: torch's choice)")
+    p.add_argument("--threads", type=int, default=None, help="CPU threads for torch (default: the run's --threads, else torch's choice)")
     return p
 
 def _summary(clf, run):
@@ -192,9 +197,12 @@ def main(argv=None):
     if not (args.images or args.test or args.export):
         parser.error("give image files to classify, --test to measure the model on CIFAR-10's test images, or --export FILE")
     try:
-        if args.threads: torch.set_num_threads(args.threads)
         run = Path(args.run)
-        clf = Classifier.from_run(run, device=args.device, data=args.data)
+        clf = Classifier.from_run(run, device=args.device, data=args.data, download=not args.no_download)
+        cfg = clf.config
+        threads = args.threads or cfg.get("threads")                  # the run's threads, so that --test sums in the same order
+        if threads: torch.set_num_threads(threads)
+        torch_settings(clf.model.device)                              # the trainer's switches (on CUDA: TF32, cudnn.benchmark)
         if args.tta is not None: clf.tta = args.tta
         if not 1 <= args.top <= len(clf.classes): raise ValueError(f"--top must be from 1 to {len(clf.classes)} (the model's classes), got {args.top}.")
         print(_summary(clf, run))
@@ -204,8 +212,8 @@ def main(argv=None):
             for f, top in zip(paths, clf.top(read_images(paths), k=args.top)):
                 print(f"{str(f):{width}s}  " + "  ".join(f"{c} {q:6.1%}" for c, q in top))
         if args.test:
-            cfg = clf.config
-            try: _, _, X, y = load_CIFAR10(args.data, download=not args.no_download)
+            data = args.data if args.data is not None else cfg.get("data")   # the run's own copy unless told otherwise
+            try: _, _, X, y = load_CIFAR10(data, download=not args.no_download)
             except FileNotFoundError as e: raise FileNotFoundError(f"{e}\n{DATA_HINT}") from e
             if cfg.get("limit_test"): X, y = X[:cfg["limit_test"]], y[:cfg["limit_test"]]
             print(f"test acc {clf.evaluate(X, y):.4f} on {len(y):,} test images ({VIEWS[clf.tta]})")
