@@ -7,7 +7,7 @@ __all__ = ['ORDERS', 'UPDATE_RULES', 'ALL_AT_ONCE', 'TTA_AVERAGES', 'SCHEDULES',
            'CancelEpochException', 'CancelBatchException', 'Callback', 'get_rule', 'rule_name', 'Learner', 'Recorder',
            'StopOnNaN', 'Evaluate', 'BestParams', 'predict', 'accuracy', 'lr_at', 'LRSchedule', 'LRDecay',
            'read_checkpoint', 'Checkpoint', 'Lookahead', 'ProgressBar', 'ActivationStats', 'LRFinder', 'suggest_lr',
-           'lr_find']
+           'plot_lr_find', 'lr_find']
 
 # %% ../nbs/07_learner.ipynb 4
 import inspect, math, numbers, sys, time
@@ -734,6 +734,16 @@ def suggest_lr(lrs, losses):
     i_min = min(range(len(losses)), key=lambda i: losses[i])
     return lrs[i_min] / 10
 
+def plot_lr_find(lrs, losses, lr):
+    "The range test's curve: the smoothed loss against the rate (log scale), with the suggested rate marked; returns the figure."
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(5, 3))
+    ax.plot(lrs, losses); ax.set_xscale("log")
+    ax.axvline(lr, color="C3", ls="--", label=f"suggested {lr:.1e}")
+    ax.set(xlabel="learning rate", ylabel="smoothed training loss", title="Learning-rate range test"); ax.legend()
+    fig.tight_layout()
+    return fig
+
 def lr_find(learn, start_lr=1e-7, end_lr=10.0, num_steps=100, show=True):
     "Run the range test on a copy of the learner's state, then restore it: returns `(lrs, losses, suggested_lr)` and plots the curve."
     saved, cbs = _plain(learn.state_dict()), learn.cbs
@@ -746,9 +756,5 @@ def lr_find(learn, start_lr=1e-7, end_lr=10.0, num_steps=100, show=True):
     lr = suggest_lr(finder.lrs, finder.losses)
     if show:
         import matplotlib.pyplot as plt
-        fig, ax = plt.subplots(figsize=(5, 3))
-        ax.plot(finder.lrs, finder.losses); ax.set_xscale("log")
-        ax.axvline(lr, color="C3", ls="--", label=f"suggested {lr:.1e}")
-        ax.set(xlabel="learning rate", ylabel="smoothed training loss", title="Learning-rate range test"); ax.legend()
-        fig.tight_layout(); plt.show()
+        plot_lr_find(finder.lrs, finder.losses, lr); plt.show()
     return finder.lrs, finder.losses, lr

@@ -7,7 +7,7 @@ __all__ = ['AIRBENCH', 'MUON_CPU', 'AIRBENCH_MUON', 'HLB', 'PRESETS', 'AUTO', 'M
            'TRAIN_AUGMENTS', 'WIDTH_LADDER', 'DATA_HINT', 'CKPT_KIND', 'GPU_PRESETS', 'make_parser', 'parse_config',
            'build_model', 'choose_precision', 'seconds_per_step', 'choose_widths', 'prepare_model', 'tta_average',
            'load_splits', 'route_times', 'choose_fused', 'choose_capture', 'read_run_checkpoint', 'torch_settings',
-           'save_plots', 'gpu_recipe_note', 'make_learner', 'run_card', 'run', 'main']
+           'save_plots', 'gpu_recipe_note', 'make_learner', 'find_lr', 'run_card', 'run', 'main']
 
 # %% ../nbs/22_train.ipynb 4
 import argparse, copy, json, logging, os, platform, sys, time
@@ -17,7 +17,7 @@ from .core import atomic_write_text, keep_freed_memory, isa_caps, isa_caps_text
 from .gradcheck import reset_seed
 from .data import CLASSES, load_CIFAR10, DeviceData, channel_stats, augment, AUGMENTS, flip_bits, alternating_flip_mask
 from .learner import (Learner, Batches, Recorder, StopOnNaN, Evaluate, BestParams, LRSchedule, Lookahead, Checkpoint, ProgressBar,
-                              UPDATE_RULES, SCHEDULES, get_rule, read_checkpoint, accuracy)
+                              UPDATE_RULES, SCHEDULES, get_rule, read_checkpoint, accuracy, lr_find, plot_lr_find)
 from .convnet import DeepConvNet, ThreeLayerConvNet
 from .fc import FullyConnectedNet
 from .airbench import AirbenchNet, airbench_hypers, FreezeAfter, LowResFirst
@@ -186,6 +186,9 @@ def make_parser():
     a("--resume", nargs="?", const="auto", default=None, metavar="CHECKPOINT",
       help="continue an interrupted run from CHECKPOINT (OUT/checkpoint.pt when no file is named) with its own settings and remaining budget")
     a("--checkpoint-every", type=_positive(float), default=30.0, metavar="SECONDS", help="write a checkpoint this often, and at each epoch end (default: 30)")
+    a("--lr-find", action="store_true",
+      help="instead of training: the learning-rate range test (convnets.learner.lr_find) for this model, optimizer and batch size: "
+           "100 steps from 1e-7 up, a suggested --lr, and lr_find.png and lr_find.json in --out; not for --model airbench, whose rate comes with its recipe")
     a("--seed", type=int, default=0, help="seed for the initial weights, the shuffling and the augmentation (default: 0)")
     a("--validation-size", type=_nonneg_int, default=1000, help="images held out of the 50,000 training images for validation (default: 1000)")
     a("--quiet", action="store_true", help="no progress bar")
@@ -226,6 +229,9 @@ def parse_config(argv=None):
         raise ValueError(f"--muon-lr steps AirbenchNet's filters (followed by batch norm, so their scale does not matter); use it with --model airbench (got --model {cfg['model']}).")
     if cfg["augment"] == "airbench" and cfg["model"] != "airbench":
         raise ValueError(f"--augment airbench is airbench's recipe; use it with --model airbench (got --model {cfg['model']}), or pick another --augment.")
+    if cfg["lr_find"] and cfg["model"] == "airbench":
+        raise ValueError("--lr-find is for --model deepconvnet, threelayer or fc: airbench's rate is tuned with its schedule, batch size and decoupled weight decay (see convnets.airbench.airbench_hypers).")
+    if cfg["lr_find"] and cfg["resume"]: raise ValueError("--lr-find starts from fresh weights and trains nothing to resume; drop --resume.")
     if cfg["model"] == "airbench":
         if cfg["airbench"] is None: cfg["airbench"] = json.loads(json.dumps(AIRBENCH))
         if cfg["low_res_until"] is not None: cfg["airbench"]["low_res_until"] = cfg["low_res_until"] or None   # 0: never
@@ -560,6 +566,20 @@ def make_learner(cfg, model, train, val, ctx, out, rule=None, main_callbacks=Tru
 
 _KEEP = ("device", "threads", "data", "download", "out", "resume", "quiet", "overwrite", "dist_timeout")
 
+def find_lr(cfg, model, train, val, ctx, out, log=print):
+    "`--lr-find`: the range test (`lr_find`) on the run's learner, then a suggested --lr; writes lr_find.png and lr_find.json into `out`."
+    if ctx.world > 1: raise ValueError("--lr-find runs in one process: run it without torchrun.")
+    import matplotlib.pyplot as plt
+    learn, _ = make_learner(cfg, model, train, val, ctx, out, main_callbacks=False)
+    lrs, losses, lr = lr_find(learn, show=False)
+    out.mkdir(parents=True, exist_ok=True)
+    fig = plot_lr_find(lrs, losses, lr); fig.savefig(out / "lr_find.png", dpi=100); plt.close(fig)
+    res = {"suggested_lr": lr, "lrs": lrs, "losses": losses, "config": cfg}
+    atomic_write_text(json.dumps(res, indent=1), out / "lr_find.json")
+    log(f"learning-rate range test: {len(lrs)} steps of batch {min(cfg['batch_size'], len(train))} with {cfg['optimizer']}, the rate from {lrs[0]:.0e} to {lrs[-1]:.1e}; "
+        f"the smoothed loss was lowest at {10 * lr:.1e}, so the suggested --lr is a tenth of it: {lr:.1e}. Curve in {out / 'lr_find.png'}.")
+    return res
+
 def run_card(cfg, train):
     "What best.pt keeps beside the weights so that the model can be used without its training data: the run's settings, the training images' per-channel mean and std, the class names."
     return {"config": cfg, "mean": train.norm.mean.tolist(), "std": train.norm.std.tolist(), "classes": list(CLASSES)}
@@ -578,7 +598,7 @@ def run(cfg, log=print):
         cfg = {**ckpt["config"], **{k: cfg[k] for k in _KEEP if k in cfg}}
         log(f"Resuming {path} at step {ckpt['learner']['step']} (epoch {ckpt['learner']['epoch']}, "
             f"{ckpt['learner']['train_time']:.1f} s of training done) with its saved settings.")
-    elif (out / "checkpoint.pt").exists() and not cfg["overwrite"]:
+    elif (out / "checkpoint.pt").exists() and not cfg["overwrite"] and not cfg.get("lr_find"):   # the range test writes only lr_find.*
         raise FileExistsError(f"{out} already holds a run (checkpoint.pt). Continue it with --resume, or pass --overwrite or another --out.")
     ctx.barrier()                                                    # every rank has checked --out before rank 0 writes into it
     settings = torch_settings(device)
@@ -593,6 +613,7 @@ def run(cfg, log=print):
     elif cfg["model"] == "airbench": cfg["widths"], cfg["widths_reason"] = choose_widths(cfg, device, len(train), ctx)   # a resumed run keeps its widths
     reset_seed(cfg["seed"])
     model = prepare_model(cfg, device, train if ckpt is None else None)   # a resumed run has its own whitening filters
+    if cfg.get("lr_find"): return find_lr(cfg, model, train, val, ctx, out, log)
     cfg["fused"], cfg["fused_reason"], compile_s = choose_fused(cfg, device, model, bs // ctx.world, train.X.shape[1:], ctx)   # compiles before the budget
     if ckpt is not None and cfg["fused"] == "on": cfg["fused_reason"] = f"kept from the checkpoint; compiled in {compile_s:.1f} s, before the budget"
 
