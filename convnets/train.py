@@ -230,7 +230,8 @@ def parse_config(argv=None):
     if cfg["augment"] == "airbench" and cfg["model"] != "airbench":
         raise ValueError(f"--augment airbench is airbench's recipe; use it with --model airbench (got --model {cfg['model']}), or pick another --augment.")
     if cfg["lr_find"] and cfg["model"] == "airbench":
-        raise ValueError("--lr-find is for --model deepconvnet, threelayer or fc: airbench's rate is tuned with its schedule, batch size and decoupled weight decay (see convnets.airbench.airbench_hypers).")
+        raise ValueError("--lr-find is for --model deepconvnet, threelayer or fc (e.g. --preset course or fast): airbench's rate is tuned with its schedule, "
+                         "batch size and decoupled weight decay (see convnets.airbench.airbench_hypers), and with no --preset the trainer picks an airbench recipe.")
     if cfg["lr_find"] and cfg["resume"]: raise ValueError("--lr-find starts from fresh weights and trains nothing to resume; drop --resume.")
     if cfg["model"] == "airbench":
         if cfg["airbench"] is None: cfg["airbench"] = json.loads(json.dumps(AIRBENCH))
