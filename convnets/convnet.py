@@ -6,7 +6,7 @@
 __all__ = ['ThreeLayerConvNet', 'DeepConvNet']
 
 # %% ../nbs/16_convnet.ipynb 3
-import math
+import math, numbers
 import torch
 from .core import Model, check_tensor, check_same, check_positive_int
 from .layers import Linear, Linear_ReLU, softmax_loss, _check_smoothing
@@ -17,9 +17,9 @@ from .init import kaiming_initializer
 # %% ../nbs/16_convnet.ipynb 5
 def _check_dims(input_dims):
     if not (isinstance(input_dims, (tuple, list)) and len(input_dims) == 3
-            and all(isinstance(d, int) and not isinstance(d, bool) and d > 0 for d in input_dims)):
+            and all(isinstance(d, numbers.Integral) and not isinstance(d, bool) and d > 0 for d in input_dims)):
         raise ValueError(f"`input_dims` must be three positive ints (C, H, W), got {input_dims!r}.")
-    return tuple(input_dims)
+    return tuple(int(d) for d in input_dims)
 
 
 def _init_weight(weight_scale, initializer, Din, Dout, K, relu, dtype, device):
@@ -156,7 +156,7 @@ class DeepConvNet(Model):
         num_filters = [check_positive_int(F, f"num_filters[{i}]") for i, F in enumerate(num_filters)]   # plain ints: they are saved with the model
         n_conv = len(num_filters)
         max_pools = list(max_pools)
-        bad = [i for i in max_pools if isinstance(i, bool) or not isinstance(i, int) or not 0 <= i < n_conv]
+        bad = [i for i in max_pools if isinstance(i, bool) or not isinstance(i, numbers.Integral) or not 0 <= i < n_conv]
         if bad:
             raise ValueError(f"`max_pools` must hold indices of conv layers in [0, {n_conv}), got {bad} "
                              f"(num_filters has {n_conv} layers).")
@@ -164,7 +164,7 @@ class DeepConvNet(Model):
         _check_weight_scale(weight_scale)
         if head not in ("flatten", "maxpool"): raise ValueError(f"`head` must be 'flatten' or 'maxpool', got {head!r}.")
         _check_smoothing(label_smoothing, "label_smoothing")
-        self.input_dims, self.num_filters, self.max_pools = (C, H, W), list(num_filters), sorted(set(max_pools))
+        self.input_dims, self.num_filters, self.max_pools = (C, H, W), list(num_filters), sorted(set(map(int, max_pools)))
         self.batchnorm, self.reg, self.dtype, self.device = batchnorm, reg, dtype, torch.device(device)
         self.head, self.label_smoothing = head, label_smoothing
         self.num_layers = n_conv + 1

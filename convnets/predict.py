@@ -7,12 +7,12 @@ __all__ = ['VIEWS', 'as_images', 'read_images', 'Classifier', 'to_torch', 'expor
            'confusion_matrix']
 
 # %% ../nbs/27_predict.ipynb 3
-import argparse, json, sys
+import argparse, contextlib, json, os, sys
 from pathlib import Path
 import numpy as np
 import torch
 from .core import HelpFormatter, check_tensor, resolve_device, safe_load, _atomic_write
-from .data import CLASSES, Normalize, load_CIFAR10
+from .data import CLASSES, Normalize, find_CIFAR10, load_CIFAR10
 from .learner import predict, accuracy
 from .train import build_model, load_splits, tta_average, torch_settings, DATA_HINT
 
@@ -200,29 +200,51 @@ def main(argv=None):
         run = Path(args.run)
         clf = Classifier.from_run(run, device=args.device, data=args.data, download=not args.no_download)
         cfg = clf.config
-        threads = args.threads or cfg.get("threads")                  # the run's threads, so that --test sums in the same order
-        if threads: torch.set_num_threads(threads)
-        torch_settings(clf.model.device)                              # the trainer's switches (on CUDA: TF32, cudnn.benchmark)
         if args.tta is not None: clf.tta = args.tta
         if not 1 <= args.top <= len(clf.classes): raise ValueError(f"--top must be from 1 to {len(clf.classes)} (the model's classes), got {args.top}.")
         print(_summary(clf, run))
-        if args.images:
-            paths = [Path(f) for f in args.images]
-            width = max(len(str(f)) for f in paths)
-            for f, top in zip(paths, clf.top(read_images(paths), k=args.top)):
-                print(f"{str(f):{width}s}  " + "  ".join(f"{c} {q:6.1%}" for c, q in top))
-        if args.test:
-            data = args.data if args.data is not None else cfg.get("data")   # the run's own copy unless told otherwise
-            try: _, _, X, y = load_CIFAR10(data, download=not args.no_download)
-            except FileNotFoundError as e: raise FileNotFoundError(f"{e}\n{DATA_HINT}") from e
-            if cfg.get("limit_test"): X, y = X[:cfg["limit_test"]], y[:cfg["limit_test"]]
-            print(f"test acc {clf.evaluate(X, y):.4f} on {len(y):,} test images ({VIEWS[clf.tta]})")
-        if args.export:
-            export_model(clf, args.export)
-            print(f"wrote {args.export}: torch.export.load({str(args.export)!r}).module()(images) gives the scores of uint8 images (N, 3, 32, 32), without test-time views")
+        with _as_the_run(clf, args.threads):
+            _answer(args, clf, run)
     except (ValueError, TypeError, RuntimeError, OSError) as e:   # OSError: a file that cannot be read or written
         print(f"convnets-predict: error: {e}", file=sys.stderr)
         sys.exit(1)
+
+@contextlib.contextmanager
+def _as_the_run(clf, threads=None):
+    "Inside: the run's number of threads (at most this machine's cores; `threads` overrides it) and, on CUDA, the trainer's switches (TF32, cudnn.benchmark), as `convnets-train` measured; restored after."
+    saved = (torch.get_num_threads(), torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32, torch.backends.cudnn.benchmark)
+    try:
+        n = threads or min(clf.config.get("threads") or 0, os.cpu_count() or 1)
+        if n: torch.set_num_threads(n)
+        torch_settings(clf.model.device)
+        yield
+    finally:
+        torch.set_num_threads(saved[0])
+        torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32, torch.backends.cudnn.benchmark = saved[1:]
+
+def _answer(args, clf, run):
+    "What `convnets-predict` prints (and writes) for `args`."
+    cfg = clf.config
+    if args.images:
+        paths = [Path(f) for f in args.images]
+        width = max(len(str(f)) for f in paths)
+        for f, top in zip(paths, clf.top(read_images(paths), k=args.top)):
+            print(f"{str(f):{width}s}  " + "  ".join(f"{c} {q:6.1%}" for c, q in top))
+    if args.test:
+        data = args.data if args.data is not None else _runs_data(cfg)
+        try: _, _, X, y = load_CIFAR10(data, download=not args.no_download)
+        except FileNotFoundError as e: raise FileNotFoundError(f"{e}\n{DATA_HINT}") from e
+        if cfg.get("limit_test"): X, y = X[:cfg["limit_test"]], y[:cfg["limit_test"]]
+        print(f"test acc {clf.evaluate(X, y):.4f} on {len(y):,} test images ({VIEWS[clf.tta]})")
+    if args.export:
+        export_model(clf, args.export)
+        print(f"wrote {args.export}: torch.export.load({str(args.export)!r}).module()(images) gives the scores of uint8 images (N, 3, 32, 32), without test-time views")
+
+def _runs_data(cfg):
+    "The run's --data when it still holds CIFAR-10 here (the run may come from another folder or machine), else None: $CONVNETS_DATA or the cache."
+    try: return str(find_CIFAR10(cfg["data"], download=False).parent) if cfg.get("data") else None
+    except (FileNotFoundError, ValueError): return None
+
 
 # %% ../nbs/27_predict.ipynb 42
 if __name__ == "__main__" and "__file__" in globals(): main()   # `python -m convnets.predict`; a notebook kernel has no __file__

@@ -10,14 +10,14 @@ __all__ = ['AIRBENCH', 'MUON_CPU', 'AIRBENCH_MUON', 'HLB', 'PRESETS', 'AUTO', 'M
            'save_plots', 'gpu_recipe_note', 'make_learner', 'find_lr', 'run_card', 'run', 'main']
 
 # %% ../nbs/22_train.ipynb 4
-import argparse, copy, json, logging, os, platform, sys, time
+import argparse, copy, json, logging, math, os, platform, sys, time
 from pathlib import Path
 import torch
 from .core import atomic_write_text, keep_freed_memory, isa_caps, isa_caps_text
 from .gradcheck import reset_seed
 from .data import CLASSES, load_CIFAR10, DeviceData, channel_stats, augment, AUGMENTS, flip_bits, alternating_flip_mask
 from .learner import (Learner, Batches, Recorder, StopOnNaN, Evaluate, BestParams, LRSchedule, Lookahead, Checkpoint, ProgressBar,
-                              UPDATE_RULES, SCHEDULES, get_rule, read_checkpoint, accuracy, lr_find, plot_lr_find)
+                              UPDATE_RULES, SCHEDULES, get_rule, read_checkpoint, accuracy, lr_find, plot_lr_find, suggest_lr)
 from .convnet import DeepConvNet, ThreeLayerConvNet
 from .fc import FullyConnectedNet
 from .airbench import AirbenchNet, airbench_hypers, FreezeAfter, LowResFirst
@@ -233,6 +233,8 @@ def parse_config(argv=None):
         raise ValueError("--lr-find is for --model deepconvnet, threelayer or fc (e.g. --preset course or fast): airbench's rate is tuned with its schedule, "
                          "batch size and decoupled weight decay (see convnets.airbench.airbench_hypers), and with no --preset the trainer picks an airbench recipe.")
     if cfg["lr_find"] and cfg["resume"]: raise ValueError("--lr-find starts from fresh weights and trains nothing to resume; drop --resume.")
+    if cfg["lr_find"] and "on" in (cfg["fused"], cfg["capture"]):
+        raise ValueError("--lr-find runs ordinary steps (the same math, not compiled or captured); drop --fused on and --capture on.")
     if cfg["model"] == "airbench":
         if cfg["airbench"] is None: cfg["airbench"] = json.loads(json.dumps(AIRBENCH))
         if cfg["low_res_until"] is not None: cfg["airbench"]["low_res_until"] = cfg["low_res_until"] or None   # 0: never
@@ -569,16 +571,20 @@ _KEEP = ("device", "threads", "data", "download", "out", "resume", "quiet", "ove
 
 def find_lr(cfg, model, train, val, ctx, out, log=print):
     "`--lr-find`: the range test (`lr_find`) on the run's learner, then a suggested --lr; writes lr_find.png and lr_find.json into `out`."
-    if ctx.world > 1: raise ValueError("--lr-find runs in one process: run it without torchrun.")
     import matplotlib.pyplot as plt
     learn, _ = make_learner(cfg, model, train, val, ctx, out, main_callbacks=False)
+    log(f"learning-rate range test: up to 100 steps of batch {min(cfg['batch_size'], len(train))} with {cfg['optimizer']}, the rate rising from 1e-07 "
+        "(--epochs, --time-budget and --lr do not apply) ...")
     lrs, losses, lr = lr_find(learn, show=False)
+    lrs, losses = zip(*[(a, b) for a, b in zip(lrs, losses) if math.isfinite(b)]) if any(map(math.isfinite, losses)) else ([], [])   # JSON has no NaN
+    if not lrs: raise FloatingPointError("the range test's loss was not finite from its first step; check the data and the model.")
+    lr = suggest_lr(lrs, losses)
     out.mkdir(parents=True, exist_ok=True)
     fig = plot_lr_find(lrs, losses, lr); fig.savefig(out / "lr_find.png", dpi=100); plt.close(fig)
-    res = {"suggested_lr": lr, "lrs": lrs, "losses": losses, "config": cfg}
+    res = {"suggested_lr": lr, "lrs": list(lrs), "losses": list(losses), "config": cfg}
     atomic_write_text(json.dumps(res, indent=1), out / "lr_find.json")
-    log(f"learning-rate range test: {len(lrs)} steps of batch {min(cfg['batch_size'], len(train))} with {cfg['optimizer']}, the rate from {lrs[0]:.0e} to {lrs[-1]:.1e}; "
-        f"the smoothed loss was lowest at {10 * lr:.1e}, so the suggested --lr is a tenth of it: {lr:.1e}. Curve in {out / 'lr_find.png'}.")
+    log(f"{len(lrs)} steps, the rate from {lrs[0]:.0e} to {lrs[-1]:.1e}: the smoothed loss was lowest at {10 * lr:.1e}, so the suggested --lr is a tenth of it: {lr:.1e}. "
+        f"Curve in {out / 'lr_find.png'}.")
     return res
 
 def run_card(cfg, train):
@@ -589,6 +595,7 @@ def run(cfg, log=print):
     "Train as `cfg` (from `parse_config`) says; write the results into cfg['out']; return the metrics dict (None on ranks other than 0 under torchrun)."
     ctx = setup_distributed(cfg["device"], timeout=cfg.get("dist_timeout", 600.0))   # one rank without torchrun
     device = ctx.device
+    if cfg.get("lr_find") and ctx.world > 1: raise ValueError("--lr-find runs in one process: run it without torchrun.")
     if not ctx.is_main: log = lambda *args, **kwargs: None          # rank 0 prints and writes; the others only train
     if cfg["threads"]: torch.set_num_threads(cfg["threads"])
     out = Path(cfg["out"])
