@@ -173,6 +173,7 @@ def make_parser():
     p.add_argument("--top", type=int, default=3, help="how many classes to print for each image")
     p.add_argument("--test", action="store_true", help="measure the accuracy on the test images the run was tested on, with its test-time views")
     p.add_argument("--export", metavar="FILE", default=None, help="write the model as a torch.export program (.pt2) that plain torch runs: torch.export.load(FILE).module()(uint8 images)")
+    p.add_argument("--json", action="store_true", help="print one JSON object instead of lines: the model, each image's classes and probabilities, the test accuracy, the exported file")
     p.add_argument("--tta", type=int, choices=(0, 1, 2), default=None, help="test-time views: 0 none, 1 the mirror, 2 six views (default: the run's)")
     p.add_argument("--data", default=None, help="directory holding cifar-10-batches-py, for --test (default: the run's --data, else $CONVNETS_DATA, else the per-user cache)")
     p.add_argument("--no-download", action="store_true", help="for --test: never download CIFAR-10")
@@ -202,9 +203,10 @@ def main(argv=None):
         cfg = clf.config
         if args.tta is not None: clf.tta = args.tta
         if not 1 <= args.top <= len(clf.classes): raise ValueError(f"--top must be from 1 to {len(clf.classes)} (the model's classes), got {args.top}.")
-        print(_summary(clf, run))
+        if not args.json: print(_summary(clf, run))
         with _as_the_run(clf, args.threads):
-            _answer(args, clf, run)
+            res = _answer(args, clf)
+        if args.json: print(json.dumps({"run": str(run), "model": repr(clf), "classes": list(clf.classes), **res}, indent=1))
     except (ValueError, TypeError, RuntimeError, OSError) as e:   # OSError: a file that cannot be read or written
         print(f"convnets-predict: error: {e}", file=sys.stderr)
         sys.exit(1)
@@ -222,23 +224,28 @@ def _as_the_run(clf, threads=None):
         torch.set_num_threads(saved[0])
         torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32, torch.backends.cudnn.benchmark = saved[1:]
 
-def _answer(args, clf, run):
-    "What `convnets-predict` prints (and writes) for `args`."
-    cfg = clf.config
+def _answer(args, clf):
+    "What `convnets-predict` finds (and writes) for `args`, as a dict; printed as lines unless --json."
+    cfg, res = clf.config, {}
+    say = (lambda line: None) if args.json else print
     if args.images:
         paths = [Path(f) for f in args.images]
         width = max(len(str(f)) for f in paths)
-        for f, top in zip(paths, clf.top(read_images(paths), k=args.top)):
-            print(f"{str(f):{width}s}  " + "  ".join(f"{c} {q:6.1%}" for c, q in top))
+        tops = clf.top(read_images(paths), k=args.top)
+        res["images"] = [{"file": str(f), "top": [{"class": c, "probability": q} for c, q in top]} for f, top in zip(paths, tops)]
+        for f, top in zip(paths, tops): say(f"{str(f):{width}s}  " + "  ".join(f"{c} {q:6.1%}" for c, q in top))
     if args.test:
         data = args.data if args.data is not None else _runs_data(cfg)
         try: _, _, X, y = load_CIFAR10(data, download=not args.no_download)
         except FileNotFoundError as e: raise FileNotFoundError(f"{e}\n{DATA_HINT}") from e
         if cfg.get("limit_test"): X, y = X[:cfg["limit_test"]], y[:cfg["limit_test"]]
-        print(f"test acc {clf.evaluate(X, y):.4f} on {len(y):,} test images ({VIEWS[clf.tta]})")
+        res.update(test_acc=clf.evaluate(X, y), test_images=len(y), tta=clf.tta)
+        say(f"test acc {res['test_acc']:.4f} on {len(y):,} test images ({VIEWS[clf.tta]})")
     if args.export:
         export_model(clf, args.export)
-        print(f"wrote {args.export}: torch.export.load({str(args.export)!r}).module()(images) gives the scores of uint8 images (N, 3, 32, 32), without test-time views")
+        res["export"] = str(args.export)
+        say(f"wrote {args.export}: torch.export.load({str(args.export)!r}).module()(images) gives the scores of uint8 images (N, 3, 32, 32), without test-time views")
+    return res
 
 def _runs_data(cfg):
     "The run's --data when it still holds CIFAR-10 here (the run may come from another folder or machine), else None: $CONVNETS_DATA or the cache."
