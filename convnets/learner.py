@@ -725,8 +725,9 @@ class LRFinder(Callback):
         loss = float(self.learn.loss)
         self.avg = self.beta * self.avg + (1 - self.beta) * loss
         smooth = self.avg / (1 - self.beta ** (self.i + 1))
+        if not math.isfinite(smooth): raise CancelFitException          # diverged: not a point of the curve
         self.lrs.append(self.lr); self.losses.append(smooth); self.i += 1
-        if not math.isfinite(smooth) or smooth > self.stop_div * self.best or self.i >= self.num_steps: raise CancelFitException
+        if smooth > self.stop_div * self.best or self.i >= self.num_steps: raise CancelFitException
         self.best = min(self.best, smooth)
 
 def suggest_lr(lrs, losses):
@@ -753,6 +754,7 @@ def lr_find(learn, start_lr=1e-7, end_lr=10.0, num_steps=100, show=True):
     finally:
         learn.cbs = cbs
         learn.load_state_dict(saved)
+    if not finder.losses: raise FloatingPointError("the range test's loss was not finite from its first step; check the data and the model.")
     lr = suggest_lr(finder.lrs, finder.losses)
     if show:
         import matplotlib.pyplot as plt

@@ -14,7 +14,7 @@ import torch
 from .core import HelpFormatter, check_tensor, resolve_device, safe_load, _atomic_write
 from .data import CLASSES, Normalize, find_CIFAR10, load_CIFAR10
 from .learner import predict, accuracy
-from .train import build_model, load_splits, tta_average, torch_settings, DATA_HINT
+from .train import build_model, load_splits, run_card, tta_average, torch_settings, DATA_HINT
 
 # %% ../nbs/27_predict.ipynb 9
 def as_images(images,              # uint8 tensor or NumPy array: (N, C, H, W), (N, H, W, C), or one image (C, H, W) / (H, W, C)
@@ -132,7 +132,7 @@ def _card_from_metrics(file, data, download=True):
     try: cfg = json.loads(metrics.read_text())["config"]
     except (ValueError, KeyError) as e: raise ValueError(f"{metrics} does not hold a run's settings (a 'config' entry); it is not a convnets-train metrics.json.") from e
     train, _, _ = load_splits({**cfg, "data": data if data is not None else cfg.get("data"), "download": download}, torch.device("cpu"))
-    return {"config": cfg, "mean": train.norm.mean.tolist(), "std": train.norm.std.tolist(), "classes": list(CLASSES)}
+    return run_card(cfg, train)                                          # what a newer best.pt keeps
 
 # %% ../nbs/27_predict.ipynb 35
 class _Bytes(torch.nn.Module):
@@ -200,7 +200,6 @@ def main(argv=None):
     try:
         run = Path(args.run)
         clf = Classifier.from_run(run, device=args.device, data=args.data, download=not args.no_download)
-        cfg = clf.config
         if args.tta is not None: clf.tta = args.tta
         if not 1 <= args.top <= len(clf.classes): raise ValueError(f"--top must be from 1 to {len(clf.classes)} (the model's classes), got {args.top}.")
         if not args.json: print(_summary(clf, run))

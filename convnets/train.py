@@ -10,18 +10,18 @@ __all__ = ['AIRBENCH', 'MUON_CPU', 'AIRBENCH_MUON', 'HLB', 'PRESETS', 'AUTO', 'M
            'save_plots', 'gpu_recipe_note', 'make_learner', 'find_lr', 'run_card', 'run', 'main']
 
 # %% ../nbs/22_train.ipynb 4
-import argparse, copy, json, logging, math, os, platform, sys, time
+import argparse, copy, json, logging, os, platform, sys, time
 from pathlib import Path
 import torch
 from .core import atomic_write_text, keep_freed_memory, isa_caps, isa_caps_text
 from .gradcheck import reset_seed
 from .data import CLASSES, load_CIFAR10, DeviceData, channel_stats, augment, AUGMENTS, flip_bits, alternating_flip_mask
 from .learner import (Learner, Batches, Recorder, StopOnNaN, Evaluate, BestParams, LRSchedule, Lookahead, Checkpoint, ProgressBar,
-                              UPDATE_RULES, SCHEDULES, get_rule, read_checkpoint, accuracy, lr_find, plot_lr_find, suggest_lr)
+                              UPDATE_RULES, SCHEDULES, get_rule, read_checkpoint, accuracy, lr_find, plot_lr_find)
 from .convnet import DeepConvNet, ThreeLayerConvNet
 from .fc import FullyConnectedNet
 from .airbench import AirbenchNet, airbench_hypers, FreezeAfter, LowResFirst
-from .hlb import hlb_hypers, CutMix
+from .hlb import HLB_NET_OPTIONS, hlb_hypers, CutMix
 from .optim import AdamAll
 from .muon import MuonSGD
 from .distributed import setup_distributed, cleanup_distributed, DataParallel, SyncBatchNorm
@@ -46,7 +46,7 @@ AIRBENCH_MUON = {**AIRBENCH,                                               # air
                  "head_scale": "1/width", "head_std": 1.0}
 HLB = {**AIRBENCH,                                                         # hlb-CIFAR10's recipe (notebook hlb): its own units (`hlb_hypers`) and network (`hlb_net`)
        "units": "hlb", "weight_decay": 1.05 * 6.45e-4, "bias_scaler": 48.0, "identity_init": False, "whiten_bias_until": None,
-       "net": dict(whiten_pairs=False, whiten_bias=False, whiten_eps=1e-2, project=32, residual=True, bn_momentum=0.5),
+       "net": dict(HLB_NET_OPTIONS),                                      # hlb's network (`hlb_net`)
        "lookahead": dict(every=5, start_epoch=2, decay_base=0.95, decay_pow=3.0, sync_epochs=False),   # its EMA: from epoch 2, copied back at each update, not at epoch ends
        "schedule": dict(warmup=0.23, div=1e16, final_div=20.0),          # one cycle: from ~0 to lr at 23 %, down to 0.05 lr
        "flip": "random", "cutmix": dict(size=3, start=8 / 12.6)}          # random flips; CutMix 3x3 from epoch 8 of 12.6
@@ -575,13 +575,10 @@ def find_lr(cfg, model, train, val, ctx, out, log=print):
     learn, _ = make_learner(cfg, model, train, val, ctx, out, main_callbacks=False)
     log(f"learning-rate range test: up to 100 steps of batch {min(cfg['batch_size'], len(train))} with {cfg['optimizer']}, the rate rising from 1e-07 "
         "(--epochs, --time-budget and --lr do not apply) ...")
-    lrs, losses, lr = lr_find(learn, show=False)
-    lrs, losses = zip(*[(a, b) for a, b in zip(lrs, losses) if math.isfinite(b)]) if any(map(math.isfinite, losses)) else ([], [])   # JSON has no NaN
-    if not lrs: raise FloatingPointError("the range test's loss was not finite from its first step; check the data and the model.")
-    lr = suggest_lr(lrs, losses)
+    lrs, losses, lr = lr_find(learn, show=False)                      # finite losses only: JSON has no NaN
     out.mkdir(parents=True, exist_ok=True)
     fig = plot_lr_find(lrs, losses, lr); fig.savefig(out / "lr_find.png", dpi=100); plt.close(fig)
-    res = {"suggested_lr": lr, "lrs": list(lrs), "losses": list(losses), "config": cfg}
+    res = {"suggested_lr": lr, "lrs": lrs, "losses": losses, "config": cfg}
     atomic_write_text(json.dumps(res, indent=1), out / "lr_find.json")
     log(f"{len(lrs)} steps, the rate from {lrs[0]:.0e} to {lrs[-1]:.1e}: the smoothed loss was lowest at {10 * lr:.1e}, so the suggested --lr is a tenth of it: {lr:.1e}. "
         f"Curve in {out / 'lr_find.png'}.")
