@@ -8,12 +8,13 @@ __all__ = ['identity_start_filters', 'AirbenchNet', 'airbench_hypers', 'FreezeAf
 # %% ../nbs/17_airbench.ipynb 3
 import inspect, math
 import torch
-from .core import Model, check_positive_int
+from .core import Model, check_positive_int, check_number
 from .layers import GELU, softmax_loss, _check_smoothing
 from .conv import FastConv, FastMaxPool, GlobalMaxPool
 from .batchnorm import BatchNormGELU, LOW_PRECISION
 from .normalization import patch_whitening_filters
 from .init import dirac_initializer
+from .fc import _check_dtype
 from .convnet import _check_dims, _start_loss, _bn_stats, _check_bn_count, _load_bn_stats
 from .learner import Callback
 
@@ -64,11 +65,12 @@ class AirbenchNet(Model):
         _check_smoothing(label_smoothing, "label_smoothing")
         self.input_dims, self.widths, self.whiten_size, self.whiten = (C, H, W), list(widths), k, bool(whiten)
         if project is not None: project = check_positive_int(project, "project")
-        if not (isinstance(whiten_eps, (int, float)) and not isinstance(whiten_eps, bool) and whiten_eps > 0):
-            raise ValueError(f"`whiten_eps` must be a positive number, got {whiten_eps!r}.")
-        self.whiten_pairs, self.whiten_bias, self.whiten_eps = bool(whiten_pairs), bool(whiten_bias), float(whiten_eps)
+        whiten_eps, scale = check_number(whiten_eps, "whiten_eps", low=0, low_open=True), check_number(scale, "scale", low=0, low_open=True)
+        bn_momentum, bn_eps = check_number(bn_momentum, "bn_momentum", 0, 1), check_number(bn_eps, "bn_eps", low=0, low_open=True)
+        _check_dtype(dtype)
+        self.whiten_pairs, self.whiten_bias, self.whiten_eps = bool(whiten_pairs), bool(whiten_bias), whiten_eps
         self.project, self.residual = project, bool(residual)
-        self.scale, self.label_smoothing, self.dtype, self.device = float(scale), label_smoothing, dtype, torch.device(device)
+        self.scale, self.label_smoothing, self.dtype, self.device = scale, label_smoothing, dtype, torch.device(device)
         self.conv_param = {"stride": 1, "pad": 1}
         self.compute_dtype = compute_dtype                                   # checked, and kept in conv_param (see the property below)
         self.pool_param = {"pool_height": 2, "pool_width": 2, "stride": 2, "floor": True}

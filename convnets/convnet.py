@@ -9,6 +9,7 @@ __all__ = ['ThreeLayerConvNet', 'DeepConvNet']
 import math, numbers
 import torch
 from .core import Model, check_tensor, check_same, check_positive_int
+from .fc import _check_model_args
 from .layers import Linear, Linear_ReLU, softmax_loss, _check_smoothing
 from .conv import Conv_ReLU, Conv_ReLU_Pool, GlobalMaxPool
 from .batchnorm import Conv_BatchNorm_ReLU, Conv_BatchNorm_ReLU_Pool
@@ -24,19 +25,10 @@ def _check_dims(input_dims):
 
 def _init_weight(weight_scale, initializer, Din, Dout, K, relu, dtype, device):
     "Draw one weight: `weight_scale * randn`, or `initializer(...)` when `weight_scale == 'kaiming'`."
-    if isinstance(weight_scale, str):
-        if weight_scale != "kaiming":
-            raise ValueError(f"`weight_scale` must be a positive number or 'kaiming', got {weight_scale!r}.")
+    if weight_scale == "kaiming":   # checked by `_check_model_args`
         return initializer(Din, Dout, K=K, relu=relu, device=device, dtype=dtype)
     shape = (Din, Dout) if K is None else (Dout, Din, K, K)
     return weight_scale * torch.randn(shape, dtype=dtype, device=device)
-
-def _check_weight_scale(weight_scale):
-    if isinstance(weight_scale, str):
-        if weight_scale != "kaiming":
-            raise ValueError(f"`weight_scale` must be a positive number or 'kaiming', got {weight_scale!r}.")
-    elif isinstance(weight_scale, bool) or not isinstance(weight_scale, (int, float)) or not weight_scale > 0:
-        raise ValueError(f"`weight_scale` must be a positive number or 'kaiming', got {weight_scale!r}.")
 
 def _check_input(X, input_dims, dtype, device):
     "Check a batch of images against the model's input dims, dtype and device."
@@ -95,7 +87,7 @@ class ThreeLayerConvNet(Model):
         C, H, W = _check_dims(input_dims)
         F, K = check_positive_int(num_filters, "num_filters"), check_positive_int(filter_size, "filter_size")
         hidden_dim, num_classes = check_positive_int(hidden_dim, "hidden_dim"), check_positive_int(num_classes, "num_classes")
-        _check_weight_scale(weight_scale)
+        reg = _check_model_args(reg, weight_scale, dtype, kaiming=True)
         self.input_dims, self.reg, self.dtype, self.device = (C, H, W), reg, dtype, torch.device(device)
         self.conv_param = {"stride": 1, "pad": (K - 1) // 2, "need_dx": False}   # the input is data: skip its gradient
         self.pool_param = {"pool_height": 2, "pool_width": 2, "stride": 2}
@@ -161,7 +153,7 @@ class DeepConvNet(Model):
             raise ValueError(f"`max_pools` must hold indices of conv layers in [0, {n_conv}), got {bad} "
                              f"(num_filters has {n_conv} layers).")
         num_classes = check_positive_int(num_classes, "num_classes")
-        _check_weight_scale(weight_scale)
+        reg = _check_model_args(reg, weight_scale, dtype, kaiming=True)
         if head not in ("flatten", "maxpool"): raise ValueError(f"`head` must be 'flatten' or 'maxpool', got {head!r}.")
         _check_smoothing(label_smoothing, "label_smoothing")
         self.input_dims, self.num_filters, self.max_pools = (C, H, W), list(num_filters), sorted(set(map(int, max_pools)))

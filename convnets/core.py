@@ -4,8 +4,8 @@
 
 # %% auto 0
 __all__ = ['ISA_CAP_VARS', 'checks_deferred', 'check_tensor', 'same_device', 'check_same', 'check_labels', 'check_positive_int',
-           'deferred_checks', 'raise_deferred', 'resolve_device', 'isa_caps', 'isa_caps_text', 'keep_freed_memory',
-           'atomic_save', 'atomic_write_text', 'safe_load', 'Model', 'HelpFormatter']
+           'check_number', 'deferred_checks', 'raise_deferred', 'resolve_device', 'isa_caps', 'isa_caps_text',
+           'keep_freed_memory', 'atomic_save', 'atomic_write_text', 'safe_load', 'Model', 'HelpFormatter']
 
 # %% ../nbs/00_core.ipynb 3
 import os, tempfile, pickle, zipfile
@@ -111,6 +111,26 @@ def check_positive_int(v,                 # the value to check
     return int(v)
 
 # %% ../nbs/00_core.ipynb 17
+import math
+
+def check_number(v,                 # the value to check
+                 name:str,          # the argument's name, used in the error message
+                 low=None,          # lower bound, or None for none
+                 high=None,         # upper bound, or None for none
+                 low_open=False,    # True: `v > low`; False: `v >= low`
+                 high_open=False):  # True: `v < high`; False: `v <= high`
+    "Raise a clear error unless `v` is a finite real number (not a bool) within the bounds; return it as a float."
+    interval = f"{'(' if low_open or low is None else '['}{'-inf' if low is None else low}, {'inf' if high is None else high}{')' if high_open or high is None else ']'}"
+    if isinstance(v, bool) or not isinstance(v, numbers.Real):
+        raise TypeError(f"`{name}` must be a number in {interval}, got {type(v).__name__} {v!r}.")
+    v = float(v)
+    if not math.isfinite(v):
+        raise ValueError(f"`{name}` must be a finite number in {interval}, got {v}.")
+    if (low is not None and (v <= low if low_open else v < low)) or (high is not None and (v >= high if high_open else v > high)):
+        raise ValueError(f"`{name}` must lie in {interval}, got {v}.")
+    return v
+
+# %% ../nbs/00_core.ipynb 20
 @contextlib.contextmanager
 def deferred_checks():
     "Inside: checks that would read a tensor's values on the host put their test on the device instead; yields the list of `(flag, message)` they add, each `flag` a device boolean that is True where the check failed."
@@ -126,7 +146,7 @@ def raise_deferred(flags):
     for b, (_, msg) in zip(bad, flags):
         if b: raise ValueError(msg)
 
-# %% ../nbs/00_core.ipynb 20
+# %% ../nbs/00_core.ipynb 23
 def resolve_device(device="auto"):
     "Turn `'auto'`, `'cpu'`, `'cuda'`, `'cuda:1'` or a `torch.device` into a usable `torch.device`, or raise a clear error."
     if isinstance(device, torch.device): dev = device
@@ -144,7 +164,7 @@ def resolve_device(device="auto"):
         raise ValueError(f"Unsupported device {device!r}: use 'auto', 'cpu', 'cuda' or 'cuda:N'.")
     return dev
 
-# %% ../nbs/00_core.ipynb 23
+# %% ../nbs/00_core.ipynb 26
 ISA_CAP_VARS = ("ONEDNN_MAX_CPU_ISA", "DNNL_MAX_CPU_ISA", "ATEN_CPU_CAPABILITY")   # oneDNN's cap (new and old name), ATen's
 
 def isa_caps():
@@ -159,7 +179,7 @@ def isa_caps_text():
             + f" (ATen kernels: {torch.backends.cpu.get_cpu_capability()})")
 
 
-# %% ../nbs/00_core.ipynb 27
+# %% ../nbs/00_core.ipynb 30
 import ctypes
 
 def keep_freed_memory(mmap_threshold_mb:int=32,   # blocks up to this size come from the heap, not fresh mappings (glibc's maximum is 32)
@@ -174,13 +194,17 @@ def _mallopt(mmap_threshold:int, trim_threshold:int):
     M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3       # mallopt parameters, from malloc.h
     return libc.mallopt(M_MMAP_THRESHOLD, mmap_threshold) == 1 and libc.mallopt(M_TRIM_THRESHOLD, trim_threshold) == 1
 
-# %% ../nbs/00_core.ipynb 31
+# %% ../nbs/00_core.ipynb 34
 def _atomic_write(path, write):
-    "Call `write(f)` on a temporary file beside `path`, flush it to disk, then rename it onto `path` in one step."
+    "Call `write(f)` on a temporary file beside `path`, flush it to disk, then rename it onto `path` in one step; the file gets the mode `open()` would give it."
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    while True:                                   # O_EXCL with mode 0o666: the umask applies, as for `open(path, 'w')` (mkstemp would give 0o600)
+        tmp = path.parent / f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp"
+        try: fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666); break
+        except FileExistsError: continue
     try:
+        if path.is_file(): os.chmod(tmp, path.stat().st_mode & 0o7777)   # replacing a file keeps its mode, as writing into it would
         with os.fdopen(fd, "wb") as f:
             write(f)
             f.flush(); os.fsync(f.fileno())
@@ -188,7 +212,16 @@ def _atomic_write(path, write):
     except BaseException:
         if os.path.exists(tmp): os.remove(tmp)
         raise
+    _fsync_dir(path.parent)
     return path
+
+def _fsync_dir(folder):
+    "Flush `folder`'s entries to disk, so a rename in it survives a power cut; nothing where the OS cannot open a directory (Windows)."
+    try: fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError: return
+    try: os.fsync(fd)
+    except OSError: pass                          # some file systems refuse fsync on a directory
+    finally: os.close(fd)
 
 def atomic_save(obj,   # tensors, numbers, strings, lists and dicts
                 path,  # destination file; its directory is created if needed
@@ -211,7 +244,7 @@ def safe_load(path, map_location="cpu"):
         raise RuntimeError(f"{path} cannot be loaded as a checkpoint: it is corrupt, truncated, or not a file written by "
                            f"convnets ({type(e).__name__}: {e}). Delete it or point to another file.") from e
 
-# %% ../nbs/00_core.ipynb 38
+# %% ../nbs/00_core.ipynb 42
 class Model:
     "Base class for models with a `params` dict: atomic `save` and safe `load`."
     _save_attrs = ("reg",)
@@ -257,7 +290,7 @@ class Model:
         "Hand the activation `h` of layer `name` to each function in `self.observers` (see `ActivationStats`); without observers, nothing."
         for f in getattr(self, "observers", ()): f(name, h)
 
-# %% ../nbs/00_core.ipynb 47
+# %% ../nbs/00_core.ipynb 51
 import argparse
 
 class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):

@@ -9,18 +9,23 @@ __all__ = ['TwoLayerNet', 'FullyConnectedNet']
 import math
 from numbers import Real
 import torch
-from .core import Model, check_tensor, check_same, check_positive_int, resolve_device
+from .core import Model, check_tensor, check_same, check_positive_int, check_number, resolve_device
 from .gradcheck import reset_seed
 from .layers import Linear, Linear_ReLU, Dropout, softmax_loss
 
 # %% ../nbs/05_fc.ipynb 6
-def _check_model_args(reg, weight_scale, dtype):
-    if isinstance(reg, bool) or not isinstance(reg, Real) or not reg >= 0:
-        raise ValueError(f"`reg` must be a non-negative number, got {reg!r}.")
-    if isinstance(weight_scale, bool) or not isinstance(weight_scale, Real) or not weight_scale > 0:
-        raise ValueError(f"`weight_scale` must be a positive number, got {weight_scale!r}.")
+def _check_dtype(dtype):
+    "A clear error unless `dtype` is a floating-point torch dtype (the parameters' dtype)."
     if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
         raise TypeError(f"`dtype` must be a floating-point torch.dtype such as torch.float32, got {dtype!r}.")
+
+def _check_model_args(reg, weight_scale, dtype, kaiming=False):
+    "Check the settings every model shares: `reg` >= 0, `weight_scale` a finite positive number (or 'kaiming' where `kaiming`), `dtype`; return `reg` as a float."
+    if not (kaiming and weight_scale == "kaiming") and (isinstance(weight_scale, (bool, str)) or not isinstance(weight_scale, Real)
+                                                        or not (math.isfinite(weight_scale) and weight_scale > 0)):
+        raise ValueError(f"`weight_scale` must be a finite positive number{' or ' + repr('kaiming') if kaiming else ''}, got {weight_scale!r}.")
+    _check_dtype(dtype)
+    return check_number(reg, "reg", low=0)
 
 def _check_X(X, input_dim, W1):
     "Check the model input: floating point, `input_dim` features per example, dtype and device of the weights."
@@ -45,7 +50,7 @@ class TwoLayerNet(Model):
                  dtype=torch.float32,   # dtype of the parameters (float64 for gradient checks)
                  device='cpu'):         # device of the parameters
         input_dim, hidden_dim, num_classes = (check_positive_int(v, n) for v, n in ((input_dim, "input_dim"), (hidden_dim, "hidden_dim"), (num_classes, "num_classes")))
-        _check_model_args(reg, weight_scale, dtype)
+        reg = _check_model_args(reg, weight_scale, dtype)
         self.input_dim, self.hidden_dim, self.num_classes, self.reg = input_dim, hidden_dim, num_classes, reg
         self.dtype, self.device = dtype, resolve_device(device)
         kw = dict(dtype=dtype, device=self.device)
@@ -71,7 +76,7 @@ class TwoLayerNet(Model):
         grads["W2"] += 2 * self.reg * p["W2"]
         return loss, grads
 
-# %% ../nbs/05_fc.ipynb 24
+# %% ../nbs/05_fc.ipynb 26
 _NORMALIZATIONS = (None, "batchnorm")
 
 class FullyConnectedNet(Model):
@@ -100,7 +105,7 @@ class FullyConnectedNet(Model):
             raise ValueError(f"`normalization` must be one of {_NORMALIZATIONS}, got {normalization!r}.")
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
             raise TypeError(f"`seed` must be an int or None, got {seed!r}.")
-        _check_model_args(reg, weight_scale, dtype)
+        reg = _check_model_args(reg, weight_scale, dtype)
         if normalization == "batchnorm": self._blocks()  # fail now, not at the first call, if batch norm is unavailable
 
         self.hidden_dims, self.input_dim, self.num_classes = list(hidden_dims), input_dim, num_classes

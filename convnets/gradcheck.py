@@ -46,7 +46,7 @@ def rel_error(x, y, eps=1e-10):
     bot = (x.abs() + y.abs()).clamp(min=eps).max().item()
     return top / bot
 
-# %% ../nbs/01_gradcheck.ipynb 16
+# %% ../nbs/01_gradcheck.ipynb 18
 def grad_check_sparse(f,              # function of `x` returning a scalar tensor (a loss)
                       x,              # input tensor, perturbed in place and restored
                       analytic_grad,  # the gradient to check, same shape as `x`

@@ -8,15 +8,25 @@ __all__ = ['Linear', 'ReLU', 'gelu_formula', 'gelu_grad_formula', 'GELU', 'Linea
 # %% ../nbs/03_layers.ipynb 3
 import math, numbers
 import torch
-from .core import check_tensor, check_same, check_labels, checks_deferred, _defer
+from .core import check_tensor, check_same, same_device, check_labels, checks_deferred, _defer
 
 # %% ../nbs/03_layers.ipynb 8
-def _check_dout(dout, shape, name="dout"):
-    "Check that the upstream gradient has the shape of the forward output (metadata only)."
+def _check_dout(dout,         # the upstream gradient
+                shape,        # the forward output's shape
+                like=None,    # the forward pass's input x (or a tensor of its dtype and device); None: check the shape only
+                name="dout"):
+    "Check that the upstream gradient has the shape of the forward output and, given `like`, the dtype and device of x (metadata only)."
     check_tensor(dout, name, floating=True)
     if dout.shape != shape:
         raise ValueError(f"`{name}` must have the shape of the forward output, ({', '.join(map(str, shape))}), "
                          f"got ({', '.join(map(str, dout.shape))}).")
+    if like is None: return
+    if not same_device(dout.device, like.device):
+        raise ValueError(f"`{name}` must be on the device of the forward pass's input x, {like.device}, got {dout.device}; "
+                         f"move it with `{name}.to({str(like.device)!r})`.")
+    if dout.dtype != like.dtype:
+        raise TypeError(f"`{name}` must have the dtype of the forward pass's input x, {like.dtype}, got {dout.dtype}; "
+                        f"convert it with `{name}.to({like.dtype})` (backward casts nothing silently).")
 
 class Linear:
     "Fully connected (affine) layer: flatten each example, then `x @ w + b`."
@@ -39,7 +49,7 @@ class Linear:
                              f"flattens to ({N}, {D})), got w of shape {tuple(w.shape)}.")
         if b.shape[0] != w.shape[1]:
             raise ValueError(f"`b` must have length {w.shape[1]} (the number of columns of w), got length {b.shape[0]}.")
-        out = x.reshape(N, D).mm(w) + b
+        out = x.reshape(N, D).mm(w) + b                  # sizes explicit: a -1 would be ambiguous for N = 0
         return out, (x, w, b)
 
     @staticmethod
@@ -48,13 +58,13 @@ class Linear:
                 ):
         "Return `(dx, dw, db)` with the shapes of `x`, `w`, `b`."
         x, w, b = cache
-        _check_dout(dout, (x.shape[0], w.shape[1]))
-        dx = dout.mm(w.t()).reshape(x.shape)          # (N, M)(M, D) -> (N, D) -> x.shape
-        dw = x.reshape(x.shape[0], -1).t().mm(dout)   # (D, N)(N, M) -> (D, M)
-        db = dout.sum(dim=0)                          # (M,)
+        _check_dout(dout, (x.shape[0], w.shape[1]), like=x)
+        dx = dout.mm(w.t()).reshape(x.shape)                # (N, M)(M, D) -> (N, D) -> x.shape
+        dw = x.reshape(x.shape[0], w.shape[0]).t().mm(dout) # (D, N)(N, M) -> (D, M); sizes explicit, so N = 0 works too
+        db = dout.sum(dim=0)                                # (M,)
         return dx, dw, db
 
-# %% ../nbs/03_layers.ipynb 20
+# %% ../nbs/03_layers.ipynb 24
 class ReLU:
     "Rectified linear unit, `max(0, x)` elementwise; the gradient at exactly 0 is taken to be 0."
 
@@ -71,10 +81,10 @@ class ReLU:
                 ):
         "Return `dx`, the shape of `x`."
         x = cache
-        _check_dout(dout, x.shape)
+        _check_dout(dout, x.shape, like=x)
         return torch.ops.aten.threshold_backward(dout, x, 0)   # dout * (x > 0), in one pass
 
-# %% ../nbs/03_layers.ipynb 30
+# %% ../nbs/03_layers.ipynb 34
 def _normal_cdf(x):
     "Standard normal CDF, `(1 + erf(x / sqrt 2)) / 2`, elementwise."
     return 0.5 * (1 + torch.erf(x * math.sqrt(0.5)))
@@ -105,11 +115,11 @@ class GELU:
                 ):
         "Return `dx`, the shape of `x`."
         x = cache
-        _check_dout(dout, x.shape)
+        _check_dout(dout, x.shape, like=x)
         with torch.no_grad():
             return torch.ops.aten.gelu_backward(dout, x)  # dout * (Phi(x) + x phi(x)) in one pass (checked equal to `gelu_grad_formula`)
 
-# %% ../nbs/03_layers.ipynb 47
+# %% ../nbs/03_layers.ipynb 51
 class Linear_ReLU:
     "Linear layer followed by a ReLU, composed from `Linear` and `ReLU`."
 
@@ -132,11 +142,17 @@ class Linear_ReLU:
         da = ReLU.backward(dout, relu_cache)
         return Linear.backward(da, fc_cache)
 
-# %% ../nbs/03_layers.ipynb 54
+# %% ../nbs/03_layers.ipynb 59
 def _check_scores(x, y, soft=False):
-    "Check scores (N, C) and labels (or with `soft`, target probabilities) for a loss and return the ones to use; the finiteness and range checks read the data (cheap next to the loss), or wait under `deferred_checks`."
+    "Check scores (N, C) and labels for a loss; return the labels to use, or with `soft` the targets and their row sums (`_check_targets`). The finiteness and range checks read the data (cheap next to the loss), or wait under `deferred_checks`."
     check_tensor(x, "x", ndim=2, floating=True, finite=True)
-    return _check_targets(x, y) if soft else check_labels(y, x.shape[1], x.shape[0], device=x.device)
+    N, C = x.shape
+    if N == 0:
+        raise ValueError("`x` has no rows (N = 0): the loss is a mean over the examples of the batch, and a mean over no examples "
+                         "is undefined; give at least one example.")
+    if C == 0:
+        raise ValueError(f"`x` must have at least one column, one score per class, got shape ({N}, 0); the scores need at least one class.")
+    return _check_targets(x, y) if soft else check_labels(y, C, N, device=x.device)
 
 def _check_smoothing(smoothing, name="smoothing"):
     "Check a label-smoothing weight: a Python number in [0, 1) (no tensor, so no read from the device)."
@@ -146,35 +162,42 @@ def _check_smoothing(smoothing, name="smoothing"):
         raise ValueError(f"`{name}` must lie in [0, 1), got {smoothing!r}.")
     return smoothing
 
+def _targets_tolerance(dtype):
+    "How far from 1 a row of target probabilities held in `dtype` may sum: 1e-3, or 4 eps of `dtype` where that is more."
+    return max(1e-3, 4 * torch.finfo(dtype).eps)          # bfloat16: 4 * 2**-7 = 0.031; float16: 0.0039
+
 def _check_targets(x, q, name="y"):
-    "Check soft targets `q` (N, C) for scores `x`: floating, finite, each row a probability distribution (entries >= 0, sum 1 within 1e-3); return `q` in `x`'s dtype."
+    "Check soft targets `q` (N, C) for scores `x`: floating, finite, each row a probability distribution (entries >= 0, sum 1 within `_targets_tolerance`); return `q` in `x`'s dtype and its row sums, shape (N, 1)."
     check_tensor(q, name, shape=tuple(x.shape), floating=True, device=x.device)
+    held = max(q.dtype, x.dtype, key=lambda d: torch.finfo(d).eps)   # the coarser of the targets' dtype and the scores' (q is cast to x's)
+    tol = _targets_tolerance(held)
     q = q.to(x.dtype)
-    if not q.numel(): return q
-    bad = ~torch.isfinite(q).all() | (q < 0).any() | ((q.sum(1) - 1).abs() > 1e-3).any()
-    msg = f"`{name}` holds target probabilities (N, C), so each row must be finite, non-negative and sum to 1"
+    total = q.sum(1, keepdim=True, dtype=torch.promote_types(q.dtype, torch.float32))   # at least float32: the check sees the targets' rounding, not the sum's
+    bad = ~torch.isfinite(q).all() | (q < 0).any() | ((total - 1).abs() > tol).any()
+    msg = f"`{name}` holds target probabilities (N, C), so each row must be finite, non-negative and sum to 1 (within {tol:.2g} in {held})"
     if checks_deferred(): _defer(bad, msg + ", but a batch held a row that is not.")
     elif bad.item(): raise ValueError(msg + "; a row is not (give integer labels of shape (N,) for one-hot targets).")
-    return q
+    return q, total.to(x.dtype)
 
 def softmax_loss(x,              # scores, shape (N, C)
-                 y,              # integer labels, shape (N,), values in [0, C); or target probabilities, float (N, C), rows summing to 1
+                 y,              # integer labels, shape (N,), values in [0, C); or target probabilities, float (N, C), rows summing to 1 (up to rounding)
                  smoothing=0.0,  # label smoothing epsilon in [0, 1): weight moved from the label to the uniform distribution
                 ):
-    "Mean softmax (cross-entropy) loss over the batch, against label-smoothed targets when `smoothing` > 0, and its gradient: `(loss, dx)`. Soft targets `y` (N, C) give -1/N sum q log p and (P - q) / N."
+    "Mean softmax (cross-entropy) loss over the batch, against label-smoothed targets when `smoothing` > 0, and its gradient: `(loss, dx)`. Soft targets `y` (N, C) give -1/N sum q log p and (P sum_c q - q) / N."
     soft = isinstance(y, torch.Tensor) and y.dim() == 2
     if soft and not y.is_floating_point():
         raise TypeError(f"`y` of shape {tuple(y.shape)} reads as target probabilities (N, C), which must be floating point, got dtype {y.dtype}; "
                         "convert one-hot targets with `.float()`, or give integer labels of shape (N,).")
-    y = _check_scores(x, y, soft)
+    y = _check_scores(x, y, soft)                         # the labels; for soft targets, (q, row sums of q)
     _check_smoothing(smoothing)
     N, C = x.shape
     shifted = x - x.amax(dim=1, keepdim=True)             # log-sum-exp shift: every row's max becomes 0
     log_z = shifted.exp().sum(dim=1, keepdim=True).log()  # log of the partition function, finite since sum >= 1
     log_probs = shifted - log_z
-    if soft:                                              # any target distribution: the same derivation, q for the one-hot
-        q = y if smoothing == 0 else y * (1 - smoothing) + smoothing / C
-        return -(q * log_probs).sum() / N, log_probs.exp().sub_(q).div_(N)
+    if soft:                                              # any targets: the same derivation, q for the one-hot, with q's row sums kept
+        q, total = y
+        if smoothing: q, total = q * (1 - smoothing) + smoothing / C, total * (1 - smoothing) + smoothing
+        return -(q * log_probs).sum() / N, log_probs.exp().mul_(total).sub_(q).div_(N)   # (P sum_c q - Q) / N: exact for any row sums
     rows = torch.arange(N, device=x.device)
     nll = -log_probs[rows, y].sum() / N                   # -1/N sum_n log p[n, y_n]
     dx = log_probs.exp()                                  # P
@@ -188,7 +211,7 @@ def softmax_loss(x,              # scores, shape (N, C)
     dx /= N
     return loss, dx
 
-# %% ../nbs/03_layers.ipynb 74
+# %% ../nbs/03_layers.ipynb 83
 def svm_loss(x,  # scores, shape (N, C)
              y,  # integer labels, shape (N,), values in [0, C)
             ):
@@ -233,20 +256,20 @@ class Dropout:
         "Return `(out, cache)` with `out` of the shape of `x`."
         check_tensor(x, "x", floating=True)
         p, mode, seed = _check_dropout_param(dropout_param)
-        if mode == "test": return x, (mode, None, x.shape)
+        if mode == "test": return x, (mode, x)            # the identity; x itself (no copy), for backward's checks
         gen = None
         if seed is not None:
             gen = torch.Generator(device=x.device)
             gen.manual_seed(seed)
         keep = torch.rand(x.shape, generator=gen, device=x.device, dtype=x.dtype) >= p  # True with probability 1 - p
         mask = keep.to(x.dtype) / (1 - p)
-        return x * mask, (mode, mask, x.shape)
+        return x * mask, (mode, mask)
 
     @staticmethod
     def backward(dout,   # upstream gradient, shape of `x`
                  cache,  # from `forward`
                 ):
         "Return `dx`: `dout` times the forward pass's mask in 'train' mode, `dout` in 'test' mode."
-        mode, mask, shape = cache
-        _check_dout(dout, shape)
-        return dout * mask if mode == "train" else dout
+        mode, ref = cache                                 # the mask in 'train' mode, x in 'test' mode: both of x's shape, dtype and device
+        _check_dout(dout, ref.shape, like=ref)
+        return dout * ref if mode == "train" else dout

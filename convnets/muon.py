@@ -8,7 +8,7 @@ __all__ = ['MUON_QUINTIC', 'NEWTON_SCHULZ_CUBIC', 'MUON_STEPS', 'newton_schulz',
 # %% ../nbs/18_muon.ipynb 4
 import math
 import torch
-from .core import check_tensor, check_positive_int
+from .core import check_tensor, check_positive_int, check_number
 from .optim import _prepare, _check_all, _POSITIVE, _RATE, _NESTEROV_HYPERS, SGDAll, write_rates
 
 # %% ../nbs/18_muon.ipynb 7
@@ -22,12 +22,15 @@ def _gram_pays(F, D, steps):
 def newton_schulz(G,                            # 2-D, (F, D)
                   steps:int=3,                  # iterations of the polynomial
                   coefficients=MUON_QUINTIC,    # (a, b, c) of p(s) = a s + b s^3 + c s^5
-                  eps:float=1e-7,               # added to the norm: a zero G gives zero, not NaN
+                  eps:float=1e-7,               # added to the norm: a zero G gives zero, not NaN (0: no guard, exactly G / ||G||)
                   gram=None):                   # iterate on the small Gram matrix (True), on X (False), or whichever does less work (None)
     "About U V^T for G = U S V^T: `steps` iterations of X <- a X + (b A + c A^2) X, A = X X^T, from X = G / (||G||_F + eps); each singular value s becomes p(s)."
     check_tensor(G, "G", ndim=2, floating=True)
     check_positive_int(steps, "steps")
-    a, b, c = coefficients
+    if not (isinstance(coefficients, (tuple, list)) and len(coefficients) == 3):
+        raise ValueError(f"`coefficients` must be three numbers (a, b, c) of a s + b s^3 + c s^5, such as MUON_QUINTIC, got {coefficients!r}.")
+    a, b, c = (check_number(v, f"coefficients[{i}]") for i, v in enumerate(coefficients))
+    eps = check_number(eps, "eps", low=0)
     tall = G.shape[0] > G.shape[1]
     X = G.t() if tall else G                    # A = X X^T on the smaller side
     X = X / (X.norm() + eps)
@@ -50,10 +53,14 @@ _MUON_HYPERS = {"learning_rate": (0.02, *_POSITIVE), "momentum": (0.6, *_RATE)}
 MUON_STEPS = 3   # Newton-Schulz iterations per step (airbench94_muon's)
 
 def _muon_prepare(w, dw, config):
-    "Check a Muon parameter (at least 2-D, a non-zero norm) and its config."
+    "Check a Muon parameter (at least 2-D, finite, a non-zero norm) and its config."
+    check_tensor(w, "w", floating=True)
     if w.dim() < 2:
         raise ValueError(f"muon: `w` must have at least 2 dimensions (a matrix, or filters (F, C, k, k)), got shape {tuple(w.shape)}; step vectors with sgd_nesterov.")
-    if not bool(w.norm() > 0): raise ValueError("muon: `w` is all zeros; Muon rescales it to norm sqrt(F), which needs a non-zero start.")
+    n = w.norm()
+    if not bool(torch.isfinite(n) & (n > 0)):   # one read; which of the two failed is read only on the way to the error
+        if not bool(torch.isfinite(n)): raise ValueError("muon: `w` holds NaN or infinite values; the run has diverged (lower the learning rate) or the weights were loaded wrongly.")
+        raise ValueError("muon: `w` is all zeros; Muon rescales it to norm sqrt(F), which needs a non-zero start.")
     return _prepare(w, dw, config, "muon", _MUON_HYPERS, ("muon_buffer",))
 
 def muon(w,            # a parameter followed by batch norm (its scale does not matter), at least 2-D: (F, ...)

@@ -21,6 +21,8 @@ def _check_hyper(config, name, low, high, rule, high_open=True, low_open=False):
     interval = f"{lo}{low}, {'inf' if high is None else high}{hi}"
     if not _is_number(x):
         raise TypeError(f"{rule}: config['{name}'] must be a number in {interval}, got {type(x).__name__} {x!r}.")
+    if not math.isfinite(x):   # NaN passes every comparison, and inf would pass an open upper bound
+        raise ValueError(f"{rule}: config['{name}'] must be a finite number in {interval}, got {x}.")
     too_low = x <= low if low_open else x < low
     too_high = high is not None and (x >= high if high_open else x > high)
     if too_low or too_high:
