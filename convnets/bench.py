@@ -13,7 +13,7 @@ __all__ = ['SPEED_FLAGS', 'AIRBENCH_SGD', 'SYNC_OPS', 'NETWORKS', 'CPU_NETWORKS'
 import argparse, collections, contextlib, copy, datetime, io, json, os, platform, subprocess, sys, tempfile, time
 from pathlib import Path
 import torch
-from .core import HelpFormatter, resolve_device, keep_freed_memory, _mallopt, isa_caps
+from .core import HelpFormatter, resolve_device, keep_freed_memory, _mallopt, isa_caps, check_positive_int, check_number, atomic_write_text
 from .gradcheck import reset_seed
 from .conv import Conv, FastConv, low_precision_pays
 from .batchnorm import BatchNorm, SpatialBatchNorm
@@ -24,7 +24,7 @@ from .muon import newton_schulz, MUON_STEPS
 from .learner import Learner, accuracy
 from .capture import CaptureStep
 from .distributed import DistContext
-from .train import PRESETS, parse_config, prepare_model, tta_average, load_splits, make_learner, run, torch_settings, choose_precision, choose_widths
+from .train import PRESETS, parse_config, prepare_model, tta_average, load_splits, make_learner, run, torch_settings, choose_precision, choose_widths, check_writable
 
 # %% ../nbs/23_benchmarks.ipynb 7
 SPEED_FLAGS = ("avx2", "avx512f", "avx512_bf16")   # and every flag starting with 'amx'
@@ -672,7 +672,7 @@ def main(argv=None):
     p.add_argument("--device", default="auto", help="'auto', 'cpu', 'cuda' or 'cuda:N'")
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
     p.add_argument("--models", nargs="*", default=None, choices=NETWORKS, help="networks to benchmark (default: all on CUDA, all but airbench94 on CPU)")
-    p.add_argument("--batch-size", type=int, default=None, help="images per training step (default: each network's own, `batch_size_for`)")
+    p.add_argument("--batch-size", type=int, default=None, help="images per training step, at least 2 for batch norm (default: each network's own, `batch_size_for`)")
     p.add_argument("--steps", type=int, default=5, help="timed steps per round")
     p.add_argument("--rounds", type=int, default=3, help="alternating rounds (median reported)")
     p.add_argument("--compile", nargs="?", const="inductor", default=None, help="add the torch.compile'd twin (optionally: the backend)")
@@ -682,10 +682,18 @@ def main(argv=None):
     p.add_argument("--capture", action="store_true", help="add ours sync-free and replayed as a CUDA graph (convnets.capture.CaptureStep); a GPU measurement (on a CPU it replays ReplayGraph, a check)")
     p.add_argument("--budget", type=float, default=0.0, help="seconds of training for the accuracy comparison (0 skips it)")
     p.add_argument("--data", default=None, help="CIFAR-10 directory for the accuracy comparison")
-    p.add_argument("--json", default="bench.json", help="where to write all results")
+    p.add_argument("--data-name", default="CIFAR-10", help="what to call that data in the output, e.g. 'CIFAR-10 (JPEG-rebuilt copy)'")
+    p.add_argument("--json", default="bench.json", help="where to write all results (checked before the benchmarks run)")
     p.add_argument("--skip", nargs="*", default=[], choices=["throughput", "memory", "counts", "conv", "batchnorm"], help="benchmarks or columns to leave out")
     a = p.parse_args(argv)
-    try: device = resolve_device(a.device)
+    try:                                # every number before any work: a bad one would fail only after the first tables
+        for name, v in (("--steps", a.steps), ("--rounds", a.rounds), ("--threads", a.threads)):
+            if v is not None: check_positive_int(v, name)
+        check_number(a.budget, "--budget", low=0)
+    except ValueError as e: p.error(str(e).replace("`", ""))
+    if a.batch_size is not None and a.batch_size < 2:
+        p.error(f"--batch-size must be at least 2 (the networks' batch norm needs 2 images to measure a variance), got {a.batch_size}.")
+    try: device, _ = resolve_device(a.device), check_writable(a.json, "--json", "file", "bench.json")   # the results must have somewhere to go
     except (ValueError, RuntimeError) as e: p.exit(1, f"python -m convnets.bench: error: {e}\n")
     if a.threads: torch.set_num_threads(a.threads)
     keep_freed_memory()                 # as convnets-train does at start-up
@@ -706,9 +714,9 @@ def main(argv=None):
     if "batchnorm" not in a.skip:
         show("batchnorm", "SpatialBatchNorm backward variants", [bench_batchnorm(device, (a.batch_size or 128, 64, 16, 16))])
     if a.budget > 0:
-        show("accuracy", f"Test accuracy after {a.budget:g} s of training, CIFAR-10 (JPEG-rebuilt copy if built by shared/data/cifar10.py)",
+        show("accuracy", f"Test accuracy after {a.budget:g} s of training, {a.data_name}",
              bench_accuracy(device, a.budget, data=a.data, threads=a.threads))
-    Path(a.json).write_text(json.dumps({"machine": info, **results}, indent=1))
+    atomic_write_text(json.dumps({"machine": info, **results}, indent=1), a.json)
     print(f"wrote {a.json}")
     return results
 

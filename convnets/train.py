@@ -4,19 +4,21 @@
 
 # %% auto 0
 __all__ = ['AIRBENCH', 'MUON_CPU', 'AIRBENCH_MUON', 'HLB', 'PRESETS', 'AUTO', 'MODELS', 'PRECISIONS', 'FUSED', 'CAPTURE',
-           'TRAIN_AUGMENTS', 'WIDTH_LADDER', 'DATA_HINT', 'CKPT_KIND', 'GPU_PRESETS', 'make_parser', 'parse_config',
-           'build_model', 'choose_precision', 'seconds_per_step', 'choose_widths', 'prepare_model', 'tta_average',
-           'load_splits', 'route_times', 'choose_fused', 'choose_capture', 'read_run_checkpoint', 'torch_settings',
-           'save_plots', 'gpu_recipe_note', 'make_learner', 'find_lr', 'run_card', 'run', 'main']
+           'TRAIN_AUGMENTS', 'NUMBERS', 'ONLY_FOR', 'WIDTH_LADDER', 'DATA_HINT', 'CKPT_KIND', 'RUN_FILES',
+           'GPU_PRESETS', 'BATCHNORM_MODELS', 'make_parser', 'parse_config', 'build_model', 'choose_precision',
+           'seconds_per_step', 'choose_widths', 'prepare_model', 'tta_average', 'cli_words', 'load_splits',
+           'route_times', 'choose_fused', 'choose_capture', 'read_run_checkpoint', 'torch_settings', 'check_writable',
+           'Terminated', 'StopOnSignal', 'save_plots', 'gpu_recipe_note', 'make_learner', 'resume_config', 'find_lr',
+           'run_card', 'run', 'main']
 
 # %% ../nbs/22_train.ipynb 4
-import argparse, copy, json, logging, os, platform, sys, time
+import argparse, copy, json, logging, math, os, platform, signal, sys, threading, time
 from pathlib import Path
 import torch
-from .core import atomic_write_text, keep_freed_memory, isa_caps, isa_caps_text
+from .core import atomic_write_text, keep_freed_memory, isa_caps, isa_caps_text, check_number
 from .gradcheck import reset_seed
 from .data import CLASSES, load_CIFAR10, DeviceData, channel_stats, augment, AUGMENTS, flip_bits, alternating_flip_mask
-from .learner import (Learner, Batches, Recorder, StopOnNaN, Evaluate, BestParams, LRSchedule, Lookahead, Checkpoint, ProgressBar,
+from .learner import (Learner, Batches, Callback, Recorder, StopOnNaN, Evaluate, BestParams, LRSchedule, Lookahead, Checkpoint, ProgressBar,
                               UPDATE_RULES, SCHEDULES, get_rule, read_checkpoint, accuracy, lr_find, plot_lr_find)
 from .convnet import DeepConvNet, ThreeLayerConvNet
 from .fc import FullyConnectedNet
@@ -77,7 +79,7 @@ PRESETS = {
                          optimizer="sgd_nesterov", lr=11.5, lr_schedule="linear", batch_size=256, augment="airbench",
                          label_smoothing=0.2, tta=2, airbench={**AIRBENCH, "low_res_until": 0.5, "muon": MUON_CPU}, epochs=None),   # the first half at 16x16, Muon for the filters (notebooks 17, 18)
 }
-AUTO = {"cuda": ("airbench94", "a CUDA device: airbench94's full recipe"),
+AUTO = {"cuda": ("airbench94", "a CUDA device: airbench94's full recipe (94 % in 3.29 s on an A100 by its author; not yet measured on a GPU here)"),
         "cpu": ("airbench-cpu", "no CUDA device: the airbench recipe sized for 60 s on 2 CPU cores, the most accurate we measured there")}
 MODELS = ("airbench", "deepconvnet", "threelayer", "fc")
 PRECISIONS = ("auto", "float32", "bfloat16")   # --precision
@@ -92,20 +94,28 @@ def _positive(kind):
         return v
     return f
 
-def _fraction(s):
-    v = float(s)
-    if not 0.0 <= v <= 1.0: raise argparse.ArgumentTypeError(f"must be a fraction of the run in [0, 1], got {s}")
-    return v
-
-def _nonneg(s):
-    v = float(s)
-    if not v >= 0: raise argparse.ArgumentTypeError(f"must be >= 0, got {s}")
-    return v
-
 def _nonneg_int(s):
     v = int(s)
     if v < 0: raise argparse.ArgumentTypeError(f"must be >= 0, got {s}")
     return v
+
+NUMBERS = {   # the options that take a real number, and the range `parse_config` checks (`check_number`'s low, high, low_open, high_open)
+    "time_budget": (0, None, True, False), "epochs": (0, None, True, False), "lr": (0, None, True, False),
+    "checkpoint_every": (0, None, True, False), "dist_timeout": (0, None, True, False), "reg": (0, None, False, False),
+    "muon_lr": (0, None, False, False), "warmup": (0, 1, False, True), "label_smoothing": (0, 1, False, True), "low_res_until": (0, 1, False, False)}
+ONLY_FOR = {  # options that act on some models only -> (those models, what the option does); `parse_config` refuses one given for another model
+    "widths": (("airbench",), "sets AirbenchNet's block widths (the other models take --num-filters)"),
+    "low_res_until": (("airbench",), "is part of the airbench recipe"),
+    "muon_lr": (("airbench",), "steps AirbenchNet's filters (followed by batch norm, so their scale does not matter)"),
+    "num_filters": (("deepconvnet", "threelayer"), "sets the filters of the conv layers of DeepConvNet and ThreeLayerConvNet (AirbenchNet takes --widths; fc has no conv layers)"),
+    "max_pools": (("deepconvnet",), "places DeepConvNet's pools"),
+    "head": (("deepconvnet",), "chooses DeepConvNet's classifier"),
+    "warmup": (("deepconvnet", "threelayer", "fc"), "is the warm-up of the onecycle and linear schedules of the course's models (the airbench recipes bring their own)"),
+    "reg": (("deepconvnet", "threelayer", "fc"), "is the L2 penalty in the loss of the course's models (the airbench recipes decay the weights in the update instead)")}
+
+def _option(key): return "--" + key.replace("_", "-")
+
+def _models(names): return " or ".join([", ".join(names[:-1]), names[-1]] if len(names) > 1 else names)
 
 def _fmt(v):
     "A preset's value as the help text shows it: lists spaced, booleans on/off, floats in 6 significant digits."
@@ -129,19 +139,21 @@ def make_parser():
            "9.9 epochs); 'airbench94-muon' = airbench94_muon's recipe (Muon for the filters, batch 2000, 8 epochs; no GPU measurement yet); 'hlb' = hlb-CIFAR10's recipe "
            "(residual blocks 64-256-512, an EMA of the weights, CutMix, 12.6 epochs of batch 1024; no GPU measurement yet); 'airbench-cpu' = the same recipe sized for 60 s on 2 CPU cores (widths 32-64-64, or the widest of 48-96-96 to 16-32-32 that a timed step says fits the budget; 16x16 images for the first half of the run); 'course' = the course's DeepConvNet [32,64,128,128], "
            "pools after 0,1,3, batch norm, Kaiming init, Adam lr 1e-3; 'fast' = DeepConvNet with a max-pool head, one-cycle Adam (default: auto)")
-    a("--time-budget", type=_positive(float), default=None, metavar="SECONDS",
+    a("--time-budget", type=float, default=None, metavar="SECONDS",
       help="stop after this many seconds of training steps (evaluation and checkpoints not counted) (default: 60, or no limit with --epochs)")
-    a("--epochs", type=_positive(float), default=None,
+    a("--epochs", type=float, default=None,
       help=pre("epochs", "stop after this many passes over the training set (may be fractional); with --time-budget, whichever comes first"))
-    a("--batch-size", type=_positive(int), default=None, help=pre("batch_size", "images per gradient step"))
-    a("--lr", type=_positive(float), default=None,
+    a("--batch-size", type=_positive(int), default=None,
+      help=pre("batch_size", "images per gradient step; at least 2 per process for the models with batch norm (all but threelayer)"))
+    a("--lr", type=float, default=None,
       help=pre("lr", "learning rate; the peak rate for onecycle and linear; for --model airbench, airbench's rate per 1024 examples (convnets.airbench.airbench_hypers), "
                      "with --preset hlb hlb's rate on its loss (convnets.hlb.hlb_hypers)"))
     a("--optimizer", choices=tuple(UPDATE_RULES), default=None, help=pre("optimizer", "update rule from convnets.optim"))
     a("--lr-schedule", choices=SCHEDULES, default=None,
       help=pre("lr_schedule", "constant; onecycle = linear warm-up over --warmup of the run then cosine decay; linear = warm-up then linear decay; "
                "the run's progress is elapsed/budget, or steps done/total steps with --epochs"))
-    a("--warmup", type=float, default=0.25, help="fraction of the run used for warm-up by onecycle and linear (default: 0.25)")
+    a("--warmup", type=float, default=0.25,
+      help="fraction of the run used for warm-up by onecycle and linear, for --model deepconvnet, threelayer and fc; the airbench recipes bring their own (default: 0.25)")
     a("--augment", choices=TRAIN_AUGMENTS, default=None,
       help=pre("augment", "training augmentation: random horizontal flips; crop+flip adds random 32x32 crops of the 4-pixel zero-padded image; "
                           "airbench = random crops of the 2-pixel reflect-padded image and alternating flips"))
@@ -152,18 +164,20 @@ def make_parser():
     a("--model", choices=MODELS, default=None,
       help=pre("model", "airbench (convnets.airbench.AirbenchNet), deepconvnet (convnets.convnet.DeepConvNet with batch norm and Kaiming init), "
                         "threelayer (ThreeLayerConvNet), fc (FullyConnectedNet with batch norm)"))
-    a("--widths", type=_positive(int), nargs=3, default=None, help=pre("widths", "AirbenchNet's block widths"))
-    a("--low-res-until", type=_fraction, default=None, metavar="FRACTION",
+    a("--widths", type=_positive(int), nargs=3, default=None, help=pre("widths", "--model airbench: AirbenchNet's block widths"))
+    a("--low-res-until", type=float, default=None, metavar="FRACTION",
       help="--model airbench: train on 16x16 images (each pixel the mean of a 2x2 block) for this fraction of the run, then on the full images; 0: never "
            "(preset airbench-cpu: 0.5; airbench94: 0)")
-    a("--muon-lr", type=_nonneg, default=None, metavar="LR",
+    a("--muon-lr", type=float, default=None, metavar="LR",
       help="--model airbench: step the 3x3 filters with Muon (convnets.muon.MuonSGD) at this peak rate, under the same schedule, the rest with SGD; 0: SGD for all "
            f"(preset airbench-cpu: {MUON_CPU['lr']:g}, momentum {MUON_CPU['momentum']:g}; airbench94: 0)")
-    a("--num-filters", type=_positive(int), nargs="+", default=None, help=pre("num_filters", "filters of each conv layer (threelayer uses the first)"))
+    a("--num-filters", type=_positive(int), nargs="+", default=None,
+      help=pre("num_filters", "--model deepconvnet and threelayer: filters of each conv layer (threelayer uses the first); given without --max-pools, "
+                             "the preset's pools after layers past the last are dropped"))
     a("--head", choices=("maxpool", "flatten"), default=None,
-      help=pre("head", "deepconvnet's classifier: global max-pool then affine, or affine on the flattened map"))
-    a("--max-pools", type=_nonneg_int, nargs="*", default=None, help=pre("max_pools", "indices of the conv layers followed by a 2x2 max-pool"))
-    a("--reg", type=float, default=0.0, help="L2 regularisation strength (default: 0)")
+      help=pre("head", "--model deepconvnet: its classifier, global max-pool then affine, or affine on the flattened map"))
+    a("--max-pools", type=_nonneg_int, nargs="*", default=None, help=pre("max_pools", "--model deepconvnet: indices of the conv layers followed by a 2x2 max-pool"))
+    a("--reg", type=float, default=0.0, help="L2 regularisation strength, for --model deepconvnet, threelayer and fc (default: 0)")
     a("--device", default="auto", help="'auto' (CUDA when available, else CPU), 'cpu', 'cuda' or 'cuda:N' (default: auto)")
     a("--precision", choices=PRECISIONS, default="auto",
       help="dtype of --model airbench's convolutions and activations (weights, gradients and batch-norm statistics stay float32): 'auto' = bfloat16 "
@@ -181,11 +195,14 @@ def make_parser():
     a("--no-download", dest="download", action="store_false",
       help="never download CIFAR-10; by default the official archive (about 170 MB) is downloaded when the data is missing and the network is reachable")
     a("--data-name", default="CIFAR-10", help="what to call the data in plots and metrics, e.g. 'CIFAR-10 (JPEG-rebuilt copy)' (default: CIFAR-10)")
-    a("--out", default="runs/train", help="output directory: checkpoint.pt, best.pt, metrics.json, loss.png, accuracy.png (default: runs/train)")
-    a("--overwrite", action="store_true", help="allow a new run to replace the results already in --out")
+    a("--out", default="runs/train", help="output directory: checkpoint.pt, best.pt, metrics.json, loss.png, accuracy.png (default: runs/train); checked before the data loads")
+    a("--overwrite", action="store_true",
+      help="start a new run in an --out that holds one: the old run's files (checkpoint.pt, best.pt, metrics.json, the plots) are deleted when the new run starts training")
     a("--resume", nargs="?", const="auto", default=None, metavar="CHECKPOINT",
-      help="continue an interrupted run from CHECKPOINT (OUT/checkpoint.pt when no file is named) with its own settings and remaining budget")
-    a("--checkpoint-every", type=_positive(float), default=30.0, metavar="SECONDS", help="write a checkpoint this often, and at each epoch end (default: 30)")
+      help="continue an interrupted run from CHECKPOINT (OUT/checkpoint.pt when no file is named) with its own settings and remaining budget; "
+           "options given beside it must repeat the run's values, except --threads (default: the run's), --device, --data, --quiet and --dist-timeout")
+    a("--checkpoint-every", type=float, default=30.0, metavar="SECONDS",
+      help="write a checkpoint this often, at each epoch end, and when stopped by Ctrl-C or SIGTERM (default: 30)")
     a("--lr-find", action="store_true",
       help="instead of training: the learning-rate range test (convnets.learner.lr_find) for this model, optimizer and batch size: "
            "100 steps from 1e-7 up, a suggested --lr, and lr_find.png and lr_find.json in --out; not for --model airbench, whose rate comes with its recipe")
@@ -194,7 +211,7 @@ def make_parser():
     a("--quiet", action="store_true", help="no progress bar")
     a("--sync-bn", action="store_true", help="under torchrun: batch norm uses the statistics of the global batch over all processes, "
                                              "not each process's own part (see convnets.distributed)")
-    a("--dist-timeout", type=_positive(float), default=600.0, metavar="SECONDS",
+    a("--dist-timeout", type=float, default=600.0, metavar="SECONDS",
       help="under torchrun: how long a process waits for the others (start-up, each all-reduce) before failing (default: 600)")
     # hidden options for tests: train/test on a subset
     a("--limit-train", type=_positive(int), default=None, help=argparse.SUPPRESS)
@@ -207,10 +224,19 @@ def _auto_preset(device):
     cuda = d.startswith("cuda") or (d == "auto" and torch.cuda.is_available())
     return AUTO["cuda" if cuda else "cpu"]
 
+_UNSET = object()   # marks the options a command line leaves out
+
 def parse_config(argv=None):
-    "Parse `argv` and fill the options left out from the preset: a plain dict (JSON- and checkpoint-safe)."
-    args = make_parser().parse_args(argv)
-    cfg = dict(vars(args))
+    "Parse `argv` and fill the options left out from the preset: a plain dict (JSON- and checkpoint-safe); `cfg['given']` lists the options `argv` gave."
+    parser = make_parser()
+    args = parser.parse_args(argv)
+    marked = parser.parse_args(argv, argparse.Namespace(**dict.fromkeys(vars(args), _UNSET)))   # argparse fills in only what is missing
+    given = sorted(k for k, v in vars(marked).items() if v is not _UNSET)
+    cfg = dict(vars(args), given=given)
+    for k, bounds in NUMBERS.items():                                   # finite, and in range: nan and inf are numbers to argparse
+        if cfg[k] is not None:
+            try: check_number(cfg[k], _option(k), *bounds)
+            except ValueError as e: parser.error(str(e).replace("`", ""))
     cfg["preset_reason"] = "chosen with --preset"
     if cfg["preset"] == "auto" and cfg["model"] not in (None, "airbench"):     # another network: the course's recipe fills the rest
         cfg["preset"], cfg["preset_reason"] = "course", f"--model {cfg['model']}: the course's recipe fills the options not given"
@@ -218,15 +244,10 @@ def parse_config(argv=None):
     for k, v in PRESETS[cfg["preset"]].items():
         if cfg.get(k) is None: cfg[k] = json.loads(json.dumps(v))     # a copy: experiments may change the airbench settings
     if cfg["time_budget"] is None and cfg["epochs"] is None: cfg["time_budget"] = 60.0
-    if not 0.0 <= cfg["label_smoothing"] < 1.0:
-        raise ValueError(f"--label-smoothing must lie in [0, 1), got {cfg['label_smoothing']}.")
-    if not 0.0 <= cfg["warmup"] < 1.0: raise ValueError(f"--warmup must lie in [0, 1), got {cfg['warmup']}.")
+    if "num_filters" in given and "max_pools" not in given and cfg["max_pools"]:   # fewer layers than the preset's: its pools past them go
+        cfg["max_pools"] = [i for i in cfg["max_pools"] if i < len(cfg["num_filters"])]
     if cfg["label_smoothing"] and cfg["model"] not in ("deepconvnet", "airbench"):
         raise ValueError(f"--label-smoothing needs --model deepconvnet or airbench (their losses take the smoothing); {cfg['model']} does not.")
-    if cfg["low_res_until"] is not None and cfg["model"] != "airbench":
-        raise ValueError(f"--low-res-until is part of the airbench recipe; use it with --model airbench (got --model {cfg['model']}).")
-    if cfg["muon_lr"] is not None and cfg["model"] != "airbench":
-        raise ValueError(f"--muon-lr steps AirbenchNet's filters (followed by batch norm, so their scale does not matter); use it with --model airbench (got --model {cfg['model']}).")
     if cfg["augment"] == "airbench" and cfg["model"] != "airbench":
         raise ValueError(f"--augment airbench is airbench's recipe; use it with --model airbench (got --model {cfg['model']}), or pick another --augment.")
     if cfg["lr_find"] and cfg["model"] == "airbench":
@@ -235,13 +256,17 @@ def parse_config(argv=None):
     if cfg["lr_find"] and cfg["resume"]: raise ValueError("--lr-find starts from fresh weights and trains nothing to resume; drop --resume.")
     if cfg["lr_find"] and "on" in (cfg["fused"], cfg["capture"]):
         raise ValueError("--lr-find runs ordinary steps (the same math, not compiled or captured); drop --fused on and --capture on.")
+    for k in [] if cfg["resume"] else given:                           # an option the model would ignore is an error, not a surprise (resumed: `resume_config` checks)
+        if k in ONLY_FOR and cfg["model"] not in ONLY_FOR[k][0]:
+            models, what = ONLY_FOR[k]
+            raise ValueError(f"{_option(k)} {what}; use it with --model {_models(models)} (got --model {cfg['model']}).")
     if cfg["model"] == "airbench":
         if cfg["airbench"] is None: cfg["airbench"] = json.loads(json.dumps(AIRBENCH))
         if cfg["low_res_until"] is not None: cfg["airbench"]["low_res_until"] = cfg["low_res_until"] or None   # 0: never
         if cfg["muon_lr"] is not None:                                   # 0: SGD for the filters too
             cfg["airbench"]["muon"] = {**MUON_CPU, **(cfg["airbench"].get("muon") or {}), "lr": cfg["muon_lr"]} if cfg["muon_lr"] else None
         if cfg["widths"] is None: cfg["widths"] = list(PRESETS["airbench-cpu"]["widths"])
-        cfg["widths_reason"] = "chosen with --widths" if args.widths is not None else "the preset's"   # `choose_widths` may widen the preset's
+        cfg["widths_reason"] = "chosen with --widths" if "widths" in given else "the preset's"   # `choose_widths` may widen the preset's
         if cfg["optimizer"] not in ("sgd_nesterov", "sgd_momentum"):
             raise ValueError(f"--model airbench trains with airbench's momentum SGD (sgd_nesterov or sgd_momentum), got --optimizer {cfg['optimizer']}.")
         if cfg["airbench"].get("muon") and cfg["optimizer"] != "sgd_nesterov":
@@ -249,6 +274,7 @@ def parse_config(argv=None):
     elif cfg["num_filters"] is None:
         raise ValueError(f"--model {cfg['model']} needs --num-filters (and --max-pools, --head), or a --preset that sets them (course, fast).")
     return cfg
+
 
 # %% ../nbs/22_train.ipynb 11
 def build_model(cfg, device, dtype=torch.float32):
@@ -354,10 +380,14 @@ def tta_average(cfg):
 DATA_HINT = ("Point --data (or $CONVNETS_DATA) at the directory holding cifar-10-batches-py/, "
              "or run again where the network is reachable so the official archive can be downloaded.")
 
+def cli_words(e):
+    "The message of a data error in the command line's words: --data for the Python API's `root=`."
+    return str(e).replace("the `root=` argument", "--data")
+
 def load_splits(cfg, device):
     "Train / validation / test `DeviceData` on `device` (uint8), split and limited as `cfg` says."
     try: Xtr, ytr, Xte, yte = load_CIFAR10(cfg["data"], download=cfg.get("download", True))
-    except FileNotFoundError as e: raise FileNotFoundError(f"{e}\n{DATA_HINT}") from e
+    except FileNotFoundError as e: raise FileNotFoundError(f"{cli_words(e)}\n{DATA_HINT}") from e
     nv = cfg["validation_size"]
     if nv >= Xtr.shape[0]: raise ValueError(f"--validation-size must be smaller than the {Xtr.shape[0]} training images, got {nv}.")
     Xv, yv = Xtr[Xtr.shape[0] - nv:], ytr[ytr.shape[0] - nv:]
@@ -431,9 +461,22 @@ def choose_capture(cfg, device, learn):
 # %% ../nbs/22_train.ipynb 18
 CKPT_KIND = "convnets-train/2"
 
-def read_run_checkpoint(path):
-    "Read a `convnets-train` checkpoint, or raise a clear error for any other file (missing, corrupt, foreign)."
-    ck = read_checkpoint(path)
+RUN_FILES = ("checkpoint.pt", "best.pt", "metrics.json", "loss.png", "accuracy.png")   # what a run writes into --out (lr_find.* is the range test's, kept)
+
+def read_run_checkpoint(path,
+                        out=None):  # --out, when `path` is its checkpoint.pt (`--resume` with no file): the hints name it
+    "Read a `convnets-train` checkpoint, or raise a clear one-line error for any other file (missing, a directory, corrupt, foreign)."
+    path = Path(path)
+    if path.is_dir():
+        raise ValueError(f"--resume takes a checkpoint file, and {path} is a directory. To continue the run in it: --out {path} --resume "
+                         f"(its results stay in {path}), or --resume {path / 'checkpoint.pt'}.")
+    if not path.is_file():
+        raise FileNotFoundError(f"No checkpoint at {path}. " + (f"--resume alone continues the run in --out ({out}); give the --out of the run to continue, "
+                                "or its checkpoint file: --resume FILE." if out is not None else "Give the checkpoint.pt of an interrupted run."))
+    try: ck = read_checkpoint(path)
+    except RuntimeError as e:                                          # torch's reason runs over many lines: kept as the cause, not printed
+        raise RuntimeError(f"{path} cannot be loaded as a checkpoint: it is corrupt, truncated, or not a checkpoint at all (a metrics.json, say). "
+                           "--resume takes the checkpoint.pt of a convnets-train run.") from e
     if ck.get("kind") != CKPT_KIND or "config" not in ck:
         raise ValueError(f"{path} is a training checkpoint but not one written by convnets-train (expected kind {CKPT_KIND!r}).")
     return ck
@@ -446,8 +489,47 @@ def torch_settings(device):
     torch.backends.cudnn.allow_tf32 = True
     torch.backends.cudnn.benchmark = True             # pick the fastest convolution algorithm for each shape
     return {"tf32": True, "cudnn_benchmark": True, "malloc_keeps_freed": keeps}
+def check_writable(path,                 # where the command will write
+                   option,               # the option that named it, for the message
+                   kind="directory",     # 'directory' (created if missing) or 'file' (replaced if there)
+                   example="out.json"):  # for a file: a name the message suggests
+    "Raise a clear `ValueError` unless this process can create or write `path` as a `kind`; creates nothing, so a command can check its output before it works."
+    path = Path(path)
+    if path.exists():
+        if kind == "directory" and not path.is_dir(): raise ValueError(f"{option} {path} is a file, not a directory; give a directory (it is created if missing).")
+        if kind == "file" and path.is_dir(): raise ValueError(f"{option} {path} is a directory; give a file name, e.g. {path / example}.")
+    folder = path if kind == "directory" and path.is_dir() else path.parent
+    while not folder.exists(): folder = folder.parent                  # the nearest folder that is there: the rest is created under it
+    if not folder.is_dir(): raise ValueError(f"{option} {path} cannot be created: {folder} is a file, not a directory.")
+    if not os.access(folder, os.W_OK | os.X_OK): raise ValueError(f"{option} {path} cannot be written: no write permission in {folder}.")
+    return path
+
 
 # %% ../nbs/22_train.ipynb 20
+class Terminated(KeyboardInterrupt):
+    "The process was asked to stop (SIGTERM: `timeout`, `kill`, a cluster's scheduler). A `KeyboardInterrupt`, so `fit` writes its checkpoint on the way out, as on Ctrl-C."
+
+def _terminate(signum, frame): raise Terminated(f"stopped by {signal.Signals(signum).name}")
+
+class StopOnSignal(Callback):
+    "During `fit`, SIGTERM stops the run before the next batch is drawn, by raising `Terminated`: the `Checkpoint` then holds a state that resumes exactly. Python takes signals in the main thread only; in another thread, nothing changes."
+    order = -100                                       # first: no other callback has acted on the batch to come
+    def __init__(self, signum=signal.SIGTERM): self.signum, self.requested, self.installed, self.prev = signum, False, False, None
+    def before_fit(self):
+        self.requested = False
+        if threading.current_thread() is threading.main_thread():
+            self.prev, self.installed = signal.signal(self.signum, self._request), True
+    def _request(self, signum, frame): self.requested = True   # the step in flight finishes first
+    def check(self):
+        "Raise `Terminated` if the signal came (`run` asks again after `fit`, for a signal during the last step)."
+        if self.requested: raise Terminated(f"stopped by {signal.Signals(self.signum).name}")
+    before_batch = check
+    def cleanup_fit(self):
+        if self.installed: signal.signal(self.signum, self.prev if self.prev is not None else signal.SIG_DFL)
+        self.installed = False
+
+
+# %% ../nbs/22_train.ipynb 23
 def save_plots(rec, ev, out, data_name="CIFAR-10"):
     "Write loss.png and accuracy.png into `out` from a run's `Recorder` and `Evaluate` histories."
     import matplotlib.pyplot as plt
@@ -467,7 +549,7 @@ def save_plots(rec, ev, out, data_name="CIFAR-10"):
     ax.set(xlabel="step", ylabel="accuracy", title=f"Accuracy, {data_name}"); ax.legend()
     fig.tight_layout(); fig.savefig(Path(out) / "accuracy.png", dpi=100); plt.close(fig)
 
-# %% ../nbs/22_train.ipynb 22
+# %% ../nbs/22_train.ipynb 25
 GPU_PRESETS = ("airbench94", "airbench94-muon", "hlb")   # sized for a GPU: a fixed number of epochs at full width
 
 def gpu_recipe_note(cfg, device):
@@ -493,6 +575,7 @@ def _describe(cfg, device, settings, train, val, test, model, ctx):
     muon = (cfg.get("airbench") or {}).get("muon")
     muon = f"; filters: Muon lr {muon['lr']:g}, momentum {muon['momentum']:g}" if muon else ""
     mix = (cfg.get("airbench") or {}).get("cutmix")
+    reg = "" if cfg["model"] == "airbench" else f", reg {cfg['reg']:g}"   # airbench's recipe decays the weights in the update instead
     low += f" (CutMix {mix['size']}x{mix['size']} from {mix['start']:.0%} of the run)" if mix else ""
     lines = [
         f"convnets-train: training {arch} ({nparams:,} parameters, hand-written gradients) on CIFAR-10",
@@ -504,7 +587,7 @@ def _describe(cfg, device, settings, train, val, test, model, ctx):
         + (f"; batch norm, ReLU and pool fused: {cfg.get('fused', 'off')} ({cfg.get('fused_reason', '')})" if cfg["model"] == "deepconvnet" else "")
         + f"; captured steps: {cfg.get('capture', 'off')} ({cfg.get('capture_reason', '')})",
         f"  train  : until {stop}; batch {cfg['batch_size']}, {cfg['optimizer']} lr {cfg['lr']:g} ({cfg['lr_schedule']}){muon}, "
-        f"augment {cfg['augment']}{low}, label smoothing {cfg['label_smoothing']:g}, reg {cfg['reg']:g}, "
+        f"augment {cfg['augment']}{low}, label smoothing {cfg['label_smoothing']:g}{reg}, "
         f"test-time augmentation {['off', 'mirror (2 views)', 'mirror and shifts (6 views)'][int(cfg['tta'])]}",
         f"  seed   : {cfg['seed']}    output: {cfg['out']}"]
     note = gpu_recipe_note(cfg, device)
@@ -560,14 +643,33 @@ def make_learner(cfg, model, train, val, ctx, out, rule=None, main_callbacks=Tru
     cbs = [*recipe_cbs, DataParallel(ctx), rec, StopOnNaN()]
     if cfg.get("sync_bn"): cbs.append(SyncBatchNorm(ctx))
     if main_callbacks:
-        cbs += [ev, best]            # on every rank: a rank that skipped evaluation would wait in the next all-reduce, counted as training time
+        cbs += [ev, best, StopOnSignal()]   # on every rank: a rank that skipped evaluation would wait in the next all-reduce, counted as training time
         if ctx.is_main:              # rank 0 writes
             cbs.append(Checkpoint(Path(out) / "checkpoint.pt", every=cfg["checkpoint_every"], extra=lambda: {"kind": CKPT_KIND, "config": cfg}))
             if not cfg["quiet"]: cbs.append(ProgressBar())
     rule = rule or recipe_rule or get_rule(cfg["optimizer"], model.params)   # Adam and momentum SGD: all parameters in one multi-tensor step
     return Learner(model, dl, rule, config, cbs, param_configs=param_configs), (rec, ev, best)
 
-_KEEP = ("device", "threads", "data", "download", "out", "resume", "quiet", "overwrite", "dist_timeout")
+_KEEP = ("device", "threads", "data", "download", "out", "resume", "quiet", "overwrite", "dist_timeout")   # what a resumed run may change
+BATCHNORM_MODELS = ("airbench", "deepconvnet", "fc")                        # the models with batch norm: 2 images per batch at least
+
+def resume_config(cfg, saved):
+    "The settings of a resumed run: the checkpoint's (`saved`), with those of `cfg` it may change (`_KEEP`; --threads only when given); a clear error for an option given with another value than the run's."
+    given = set(cfg.get("given") or ())
+    clash = [k for k in sorted(given - set(_KEEP)) if k in saved and cfg[k] != saved[k]]
+    if clash:
+        fmt = lambda v: "not set" if v is None else _fmt(v)
+        raise ValueError("--resume continues the run with its saved settings, so these options cannot change: "
+                         + ", ".join(f"{_option(k)} {fmt(cfg[k])} (the run's: {fmt(saved[k])})" for k in clash)
+                         + ". Drop them, or start a new run (--overwrite, or another --out).")
+    return {**saved, **{k: cfg[k] for k in _KEEP if k in cfg and (k != "threads" or "threads" in given)}}   # the run's threads: the same numbers
+
+def _finite_or_none(x):
+    "`x` with each NaN or infinite float replaced by None: JSON has no NaN, and strict readers take `null`."
+    if isinstance(x, float): return x if math.isfinite(x) else None
+    if isinstance(x, dict): return {k: _finite_or_none(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)): return [_finite_or_none(v) for v in x]
+    return x
 
 def find_lr(cfg, model, train, val, ctx, out, log=print):
     "`--lr-find`: the range test (`lr_find`) on the run's learner, then a suggested --lr; writes lr_find.png and lr_find.json into `out`."
@@ -579,7 +681,7 @@ def find_lr(cfg, model, train, val, ctx, out, log=print):
     out.mkdir(parents=True, exist_ok=True)
     fig = plot_lr_find(lrs, losses, lr); fig.savefig(out / "lr_find.png", dpi=100); plt.close(fig)
     res = {"suggested_lr": lr, "lrs": lrs, "losses": losses, "config": cfg}
-    atomic_write_text(json.dumps(res, indent=1), out / "lr_find.json")
+    atomic_write_text(json.dumps(_finite_or_none(res), indent=1, allow_nan=False), out / "lr_find.json")
     log(f"{len(lrs)} steps, the rate from {lrs[0]:.0e} to {lrs[-1]:.1e}: the smoothed loss was lowest at {10 * lr:.1e}, so the suggested --lr is a tenth of it: {lr:.1e}. "
         f"Curve in {out / 'lr_find.png'}.")
     return res
@@ -594,17 +696,24 @@ def run(cfg, log=print):
     device = ctx.device
     if cfg.get("lr_find") and ctx.world > 1: raise ValueError("--lr-find runs in one process: run it without torchrun.")
     if not ctx.is_main: log = lambda *args, **kwargs: None          # rank 0 prints and writes; the others only train
-    if cfg["threads"]: torch.set_num_threads(cfg["threads"])
-    out = Path(cfg["out"])
+    out = check_writable(cfg["out"], "--out")                        # before the data loads
     ckpt = None
     if cfg["resume"]:
-        path = out / "checkpoint.pt" if cfg["resume"] == "auto" else Path(cfg["resume"])
-        ckpt = read_run_checkpoint(path)
-        cfg = {**ckpt["config"], **{k: cfg[k] for k in _KEEP if k in cfg}}
+        auto = cfg["resume"] == "auto"
+        path = out / "checkpoint.pt" if auto else Path(cfg["resume"])
+        ckpt = read_run_checkpoint(path, out if auto else None)
+        cfg = resume_config(cfg, ckpt["config"])
         log(f"Resuming {path} at step {ckpt['learner']['step']} (epoch {ckpt['learner']['epoch']}, "
             f"{ckpt['learner']['train_time']:.1f} s of training done) with its saved settings.")
-    elif (out / "checkpoint.pt").exists() and not cfg["overwrite"] and not cfg.get("lr_find"):   # the range test writes only lr_find.*
-        raise FileExistsError(f"{out} already holds a run (checkpoint.pt). Continue it with --resume, or pass --overwrite or another --out.")
+    elif not cfg["overwrite"] and not cfg.get("lr_find"):           # the range test writes only lr_find.*
+        held = [f for f in RUN_FILES if (out / f).exists()]
+        if held: raise FileExistsError(f"{out} already holds a run ({', '.join(held)}). Continue it with --resume, "
+                                       "or pass --overwrite (its files are deleted when the new run starts training) or another --out.")
+    if cfg["threads"]: torch.set_num_threads(cfg["threads"])
+    if cfg["model"] in BATCHNORM_MODELS and cfg["batch_size"] // ctx.world < 2:   # each process normalises its own part of the batch
+        each = f" over {ctx.world} processes gives each fewer than 2 images" if ctx.world > 1 else ""
+        raise ValueError(f"--batch-size {cfg['batch_size']}{each}: batch norm (--model {cfg['model']}) needs at least 2 images per batch in each process "
+                         f"to measure a variance; give --batch-size {2 * ctx.world} or more.")
     ctx.barrier()                                                    # every rank has checked --out before rank 0 writes into it
     settings = torch_settings(device)
     train, val, test = load_splits(cfg, device)
@@ -627,18 +736,25 @@ def run(cfg, log=print):
     cfg["capture"], cfg["capture_reason"] = choose_capture(cfg, device, learn)
     if ckpt is not None: learn.load_state_dict(ckpt["learner"])
     log(_describe(cfg, device, settings, train, val, test, model, ctx))
+    old = [out / f for f in RUN_FILES if ckpt is None and ctx.is_main and (out / f).exists()]   # --overwrite: no file of the old run stays beside the new one
+    for f in old: f.unlink()
+    if old: log(f"--overwrite: deleted the previous run's {', '.join(f.name for f in old)} from {out}.")
     out.mkdir(parents=True, exist_ok=True)
-    try: learn.fit(epochs=cfg["epochs"], time_budget=cfg["time_budget"])
-    except KeyboardInterrupt:
-        log(f"Interrupted at step {learn.step}; checkpoint written to {out / 'checkpoint.pt'}. Continue with --resume.")
+    stop = next(cb for cb in learn.cbs if isinstance(cb, StopOnSignal))
+    try:
+        learn.fit(epochs=cfg["epochs"], time_budget=cfg["time_budget"])
+        stop.check()                                                 # SIGTERM during the last step: stop after its checkpoint
+    except KeyboardInterrupt as e:
+        log(f"{'Stopped by SIGTERM' if isinstance(e, Terminated) else 'Interrupted'} at step {learn.step}; "
+            f"checkpoint written to {out / 'checkpoint.pt'}. Continue with --resume.")
         raise
     if not ctx.is_main: return None                                  # rank 0 evaluates and writes the results
-    final_val = ev.history["val_acc"][-1] if "val_acc" in ev.history else float("nan")
+    final_val = ev.history["val_acc"][-1] if "val_acc" in ev.history else None   # None (JSON null): no validation set
     final_weights = cfg["model"] == "airbench"                       # airbench's result is its last (averaged) weights, chosen by no test
     if not final_weights: best.apply()                               # the others: the parameters (and batch-norm statistics) of the best evaluation
     model.save(out / "best.pt", run=run_card(cfg, train))           # with what it takes to use it (notebook predict)
     t0 = time.perf_counter()
-    acc = lambda d, tta=0: accuracy(model, d.X, d.y, transform=d.normalize, tta=tta, tta_average=tta_average(cfg))
+    acc = lambda d, tta=0: accuracy(model, d.X, d.y, transform=d.normalize, tta=tta, tta_average=tta_average(cfg)) if len(d) else None
     plain = {"val_acc": acc(val), "test_acc": acc(test)}
     with_tta = {"val_acc": acc(val, cfg["tta"]), "test_acc": acc(test, cfg["tta"])} if cfg["tta"] else plain
     steps_per_epoch = len(learn.dl)
@@ -647,28 +763,34 @@ def run(cfg, log=print):
                "isa_caps": isa_caps(),                                                     # instruction-set caps set for the run (notebook 00), {} if none
                "steps": learn.step, "epochs": learn.step / steps_per_epoch, "train_seconds": learn.train_time,
                "images_per_second": learn.step * bs / max(learn.train_time, 1e-9), "final_val_acc": final_val,
-               "best_val_acc": best.best_value, "tested_weights": "final" if final_weights else "best val", "tta": cfg["tta"],
+               "best_val_acc": best.best_value if len(val) else None, "tested_weights": "final" if final_weights else "best val", "tta": cfg["tta"],
                "val_acc": with_tta["val_acc"], "test_acc": with_tta["test_acc"],            # the run's result: with its test-time augmentation
                "val_acc_no_tta": plain["val_acc"], "test_acc_no_tta": plain["test_acc"],   # and without it
                "eval_seconds": time.perf_counter() - t0, "dataset": cfg["data_name"], "processes": ctx.world,
                "precision": cfg["precision"], "precision_probe": probe, "fused": cfg["fused"], "fused_compile_seconds": compile_s, "capture": cfg["capture"],
                "history": {"loss": rec.loss, "loss_step": list(range(1, len(rec.loss) + 1)), "lr": rec.lr,
                            "eval_step": ev.history["step"], "train_acc": ev.history["train_acc"], "val_acc": ev.history.get("val_acc", [])}}
-    atomic_write_text(json.dumps(results, indent=1), out / "metrics.json")
+    atomic_write_text(json.dumps(_finite_or_none(results), indent=1, allow_nan=False), out / "metrics.json")
     save_plots(rec, ev, out, cfg["data_name"])
     views = {0: "", 1: " (with test-time mirror", 2: " (with 6-view test-time augmentation"}[int(cfg["tta"])]
+    f4 = lambda v: "-" if v is None else f"{v:.4f}"                  # no validation set: no validation accuracy
     log(f"done: {learn.step} steps ({results['epochs']:.2f} epochs) in {learn.train_time:.1f} s of training, "
-        f"{results['images_per_second']:.0f} images/s; validation acc {results['val_acc']:.4f}, test acc {results['test_acc']:.4f}"
-        + (f"{views}; without: val {plain['val_acc']:.4f}, test {plain['test_acc']:.4f})" if cfg["tta"] else "")
+        f"{results['images_per_second']:.0f} images/s; validation acc {f4(results['val_acc'])}, test acc {f4(results['test_acc'])}"
+        + (f"{views}; without: val {f4(plain['val_acc'])}, test {f4(plain['test_acc'])})" if cfg["tta"] else "")
         + f" on {cfg['data_name']}. Results in {out}/; classify images with `convnets-predict {out} IMAGE...`.")
     return results
 
-# %% ../nbs/22_train.ipynb 23
+# %% ../nbs/22_train.ipynb 26
 def main(argv=None):
-    "Entry point of `convnets-train`: parse `argv`, train, and exit non-zero with a clear message on bad input."
+    "Entry point of `convnets-train`: parse `argv`, train, and exit non-zero with a clear message on bad input; SIGTERM stops it as Ctrl-C does (exit 143)."
+    on_main = threading.current_thread() is threading.main_thread()    # only there can Python take signals
+    prev = signal.signal(signal.SIGTERM, _terminate) if on_main else None
     try:
         cfg = parse_config(argv)
         run(cfg)
+    except Terminated as e:
+        print(f"convnets-train: {e}", file=sys.stderr)
+        sys.exit(143)                                                   # 128 + SIGTERM, as a shell reports a process it ended
     except KeyboardInterrupt:
         sys.exit(130)
     except (ValueError, RuntimeError, FileNotFoundError, FileExistsError, FloatingPointError) as e:
@@ -676,6 +798,8 @@ def main(argv=None):
         sys.exit(1)
     finally:
         cleanup_distributed()
+        if on_main: signal.signal(signal.SIGTERM, prev if prev is not None else signal.SIG_DFL)
 
-# %% ../nbs/22_train.ipynb 24
+
+# %% ../nbs/22_train.ipynb 27
 if __name__ == "__main__" and "__file__" in globals(): main()   # `python -m convnets.train`; a notebook kernel has no __file__
