@@ -631,7 +631,7 @@ def bench_accuracy(device="cpu", budget=60.0, preset="fast", data=None, threads=
     def row(name, m, weights):   # both report test_acc with the recipe's test-time augmentation and test_acc_no_tta without
         return {"impl": name, "budget s": budget, "steps": m["steps"], "img/s": m["images_per_second"], "first loss": m["history"]["loss"][0],
                 "val acc, final weights": m["final_val_acc"], "test acc": m["test_acc_no_tta"],
-                "test acc (TTA)": m["test_acc"] if cfg["tta"] else float("nan"), "tested weights": weights, "precision": m["precision"], "fused": m.get("fused", "-")}
+                "test acc (TTA)": m["test_acc"] if cfg["tta"] else "-", "tested weights": weights, "precision": m["precision"], "fused": m.get("fused", "-")}
     return [row("ours", ours, ours.get("tested_weights", "best val")), row("torch autograd" + (", channels-last" if channels_last else ""), tor, "final")]
 
 def train_torch_twin(cfg,                  # a configuration from `parse_config`

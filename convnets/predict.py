@@ -36,18 +36,18 @@ def as_images(images,              # uint8 tensor or NumPy array: (N, C, H, W), 
 BACKGROUND = (255, 255, 255)   # what a transparent pixel shows: white, as on a web page
 
 def _rgb(im, p):
-    "Pillow image `im` (from file `p`) as 8-bit RGB: 16-bit grey scaled to 8 bits, float grey in [0, 1] times 255 (other floats refused), transparency over `BACKGROUND`."
+    "Pillow image `im` (from file `p`) as 8-bit RGB: 16-bit grey scaled to 8 bits, float grey in [0, 1] times 255 (in [0, 255] as it is; other floats refused), 32-bit integer grey as 16-bit unless it stays within 8 bits, transparency over `BACKGROUND`."
     from PIL import Image
     if im.mode in ("I", "I;16", "I;16L", "I;16B", "I;16N", "F"):        # grey in more than 8 bits: `convert` would clip it to 255 or cut it to 0
         a = np.asarray(im, dtype=np.float64)
         lo, hi = (float(a.min()), float(a.max())) if a.size else (0.0, 0.0)
         if im.mode == "F":
-            if not (np.isfinite(a).all() and 0 <= lo and hi <= 1):
-                raise ValueError(f"{p} holds float pixels from {lo:g} to {hi:g}; only floats in [0, 1] are read (times 255). Save it with 8 or 16 bits per channel.")
-            a = a * 255
+            if not (np.isfinite(a).all() and 0 <= lo and hi <= 255):
+                raise ValueError(f"{p} holds float pixels from {lo:g} to {hi:g}; only floats in [0, 1] (times 255) or [0, 255] are read. Save it with 8 or 16 bits per channel.")
+            if hi <= 1: a = a * 255                                      # [0, 1]: the usual range of float images
         else:
             if lo < 0 or hi > 65535: raise ValueError(f"{p} holds integer pixels from {lo:g} to {hi:g}, beyond 16 bits; save it with 8 or 16 bits per channel.")
-            a = a / 257                                                  # 0..65535 onto 0..255: 257 = 65535 / 255
+            if im.mode != "I" or hi > 255: a = a / 257                 # 16 bits, 0..65535 onto 0..255: 257 = 65535 / 255; 32-bit 'I' within 0..255 is 8-bit data
         im = Image.fromarray(np.rint(a).astype(np.uint8))
     if im.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in im.info:
         im = im.convert("RGBA")

@@ -643,7 +643,8 @@ def make_learner(cfg, model, train, val, ctx, out, rule=None, main_callbacks=Tru
     cbs = [*recipe_cbs, DataParallel(ctx), rec, StopOnNaN()]
     if cfg.get("sync_bn"): cbs.append(SyncBatchNorm(ctx))
     if main_callbacks:
-        cbs += [ev, best, StopOnSignal()]   # on every rank: a rank that skipped evaluation would wait in the next all-reduce, counted as training time
+        cbs += [ev, best]                # on every rank: a rank that skipped evaluation would wait in the next all-reduce, counted as training time
+        if ctx.world == 1: cbs.append(StopOnSignal())   # under torchrun the ranks would have to agree on the step to stop at: SIGTERM ends them (Python's default)
         if ctx.is_main:              # rank 0 writes
             cbs.append(Checkpoint(Path(out) / "checkpoint.pt", every=cfg["checkpoint_every"], extra=lambda: {"kind": CKPT_KIND, "config": cfg}))
             if not cfg["quiet"]: cbs.append(ProgressBar())
@@ -656,7 +657,7 @@ BATCHNORM_MODELS = ("airbench", "deepconvnet", "fc")                        # th
 def resume_config(cfg, saved):
     "The settings of a resumed run: the checkpoint's (`saved`), with those of `cfg` it may change (`_KEEP`; --threads only when given); a clear error for an option given with another value than the run's."
     given = set(cfg.get("given") or ())
-    clash = [k for k in sorted(given - set(_KEEP)) if k in saved and cfg[k] != saved[k]]
+    clash = [k for k in sorted(given - set(_KEEP)) if k in saved and cfg[k] != saved[k] and cfg[k] != "auto"]   # 'auto' matches the run's resolved choice
     if clash:
         fmt = lambda v: "not set" if v is None else _fmt(v)
         raise ValueError("--resume continues the run with its saved settings, so these options cannot change: "
@@ -736,14 +737,15 @@ def run(cfg, log=print):
     cfg["capture"], cfg["capture_reason"] = choose_capture(cfg, device, learn)
     if ckpt is not None: learn.load_state_dict(ckpt["learner"])
     log(_describe(cfg, device, settings, train, val, test, model, ctx))
-    old = [out / f for f in RUN_FILES if ckpt is None and ctx.is_main and (out / f).exists()]   # --overwrite: no file of the old run stays beside the new one
+    old = [out / f for f in RUN_FILES if ckpt is None and ctx.is_main and ((out / f).is_file() or (out / f).is_symlink())]   # --overwrite: no file of the old run stays beside the new one
     for f in old: f.unlink()
     if old: log(f"--overwrite: deleted the previous run's {', '.join(f.name for f in old)} from {out}.")
     out.mkdir(parents=True, exist_ok=True)
-    stop = next(cb for cb in learn.cbs if isinstance(cb, StopOnSignal))
+    stop = next((cb for cb in learn.cbs if isinstance(cb, StopOnSignal)), None)
+    if stop is None and threading.current_thread() is threading.main_thread(): signal.signal(signal.SIGTERM, signal.SIG_DFL)   # torchrun: see StopOnSignal
     try:
         learn.fit(epochs=cfg["epochs"], time_budget=cfg["time_budget"])
-        stop.check()                                                 # SIGTERM during the last step: stop after its checkpoint
+        if stop is not None: stop.check()                            # SIGTERM during the last step: stop after its checkpoint
     except KeyboardInterrupt as e:
         log(f"{'Stopped by SIGTERM' if isinstance(e, Terminated) else 'Interrupted'} at step {learn.step}; "
             f"checkpoint written to {out / 'checkpoint.pt'}. Continue with --resume.")
