@@ -200,7 +200,7 @@ def make_parser():
       help="start a new run in an --out that holds one: the old run's files (checkpoint.pt, best.pt, metrics.json, the plots) are deleted when the new run starts training")
     a("--resume", nargs="?", const="auto", default=None, metavar="CHECKPOINT",
       help="continue an interrupted run from CHECKPOINT (OUT/checkpoint.pt when no file is named) with its own settings and remaining budget; "
-           "options given beside it must repeat the run's values, except --threads (default: the run's), --device, --data, --quiet and --dist-timeout")
+           "options given beside it must repeat the run's values, except --device, --threads, --data, --no-download, --quiet and --dist-timeout (default: the run's), --device, --data, --quiet and --dist-timeout")
     a("--checkpoint-every", type=float, default=30.0, metavar="SECONDS",
       help="write a checkpoint this often, at each epoch end, and when stopped by Ctrl-C or SIGTERM (default: 30)")
     a("--lr-find", action="store_true",
