@@ -8,9 +8,9 @@ __all__ = ['BN_PARAM_KEYS', 'LOW_PRECISION', 'FINITE_CHECKS', 'BatchNorm', 'Line
 # %% ../nbs/13_batchnorm.ipynb 3
 import math, numbers
 import torch
-from .core import check_tensor, check_same, same_device, checks_deferred
+from .core import check_tensor, check_same, same_device, checks_deferred, check_number
 from .conv import _check_keys
-from .layers import Linear, ReLU
+from .layers import Linear, ReLU, _check_dout
 
 # %% ../nbs/13_batchnorm.ipynb 7
 def _param_view(p, x):
@@ -58,14 +58,6 @@ def _mixed(x, beta):
     return isinstance(x, torch.Tensor) and isinstance(beta, torch.Tensor) and x.dtype in LOW_PRECISION and beta.dtype == torch.float32
 FINITE_CHECKS = ("raise", "defer")   # bn_param['check_finite']: raise at once (default on CPU), or keep the old statistics without a host sync (default on CUDA)
 
-def _check_eps(eps, name:str):
-    "Check that `eps` (named `name` in messages) is a finite positive real number, not a bool; return it."
-    if isinstance(eps, bool) or not isinstance(eps, numbers.Real):
-        raise TypeError(f"`{name}` must be a positive number such as 1e-5, got {type(eps).__name__} {eps!r}.")
-    if not (eps > 0 and math.isfinite(eps)):
-        raise ValueError(f"`{name}` must be a finite positive number such as 1e-5, got {eps!r}.")
-    return eps
-
 def _check_bn_inputs(x, gamma, beta, bn_param, name_param="bn_param"):
     "Check `gamma` (or None), `beta` and `bn_param` against `x` (features on axis 1); return (mode, eps, momentum)."
     C = x.shape[1]
@@ -74,7 +66,7 @@ def _check_bn_inputs(x, gamma, beta, bn_param, name_param="bn_param"):
     if not isinstance(bn_param, dict):
         raise TypeError(f"`{name_param}` must be a dict with at least 'mode', got {type(bn_param).__name__}.")
     _check_keys(bn_param, name_param, BN_PARAM_KEYS)
-    if _mixed(x, beta):                # low-precision activations, float32 parameters and statistics: the fused kernels' mixed mode
+    if _mixed(x, beta) and x.dim() == 4:   # low-precision activations, float32 parameters and statistics: the fused kernels' mixed mode
         if bn_param.get("route") != "kernel" or bn_param.get("sync") is not None:
             raise TypeError(f"`x` is {x.dtype} and `beta` {beta.dtype}: a batch norm of {x.dtype} activations with float32 parameters "
                             f"runs in aten's fused kernels only; set `{name_param}['route'] = 'kernel'` (without 'sync'), or give x, gamma and beta one dtype.")
@@ -84,10 +76,8 @@ def _check_bn_inputs(x, gamma, beta, bn_param, name_param="bn_param"):
     mode = bn_param.get("mode")
     if mode not in _MODES:
         raise ValueError(f"`{name_param}['mode']` must be 'train' or 'test', got {mode!r}.")
-    eps, momentum = _check_eps(bn_param.get("eps", 1e-5), f"{name_param}['eps']"), bn_param.get("momentum", 0.9)
-    if isinstance(momentum, bool) or not isinstance(momentum, numbers.Real):
-        raise TypeError(f"`{name_param}['momentum']` must be a number in [0, 1] (the weight of the old running value), got {type(momentum).__name__} {momentum!r}.")
-    if not 0 <= momentum <= 1: raise ValueError(f"`{name_param}['momentum']` must lie in [0, 1], got {momentum}.")
+    eps = check_number(bn_param.get("eps", 1e-5), f"{name_param}['eps']", low=0, low_open=True)
+    momentum = check_number(bn_param.get("momentum", 0.9), f"{name_param}['momentum']", 0, 1)   # the weight of the old running value
     for k, init in (("running_mean", torch.zeros), ("running_var", torch.ones)):
         if bn_param.get(k) is None: bn_param[k] = init(C, dtype=beta.dtype, device=x.device)   # the parameters' dtype
         check_tensor(bn_param[k], f"{name_param}['{k}']", shape=(C,))
@@ -242,18 +232,10 @@ def _bn_lean_forward(x, gamma, beta, eps, dims, sync=None):
     return out, cache
 
 # %% ../nbs/13_batchnorm.ipynb 17
-def _check_dout_matches(dout, device, dtype):
-    "Check that `dout` is on `device` and has `dtype`, those of the forward pass's output; the message says how to convert it."
-    if not same_device(dout.device, device):
-        raise ValueError(f"`dout` is on {dout.device} but the forward pass ran on {device}; use `dout = dout.to({str(device)!r})`.")
-    if dout.dtype != dtype:
-        raise TypeError(f"`dout` has dtype {dout.dtype} but the forward pass's output has dtype {dtype}; use `dout = dout.to({dtype})`.")
-
-def _check_dout(dout, cache):
+def _check_bn_dout(dout, cache):
     "Check `dout` against a batch-norm cache: the shape, device and dtype of the forward pass's output."
     ref = cache["xhat"] if "xhat" in cache else cache["x"]     # the kernel route (spatial batch norm) keeps x instead
-    check_tensor(dout, "dout", shape=tuple(ref.shape))
-    _check_dout_matches(dout, ref.device, cache.get("act_dtype", ref.dtype))   # act_dtype: low-precision output in test mode
+    _check_dout(dout, tuple(ref.shape), like=ref, dtype=cache.get("act_dtype"))   # act_dtype: low-precision activations in test mode (ref is float32)
 
 class BatchNorm:
     "Batch normalization of a (N, D) input, per feature, over the batch (Ioffe & Szegedy 2015, Algorithm 1)."
@@ -265,24 +247,28 @@ class BatchNorm:
                ):
         "Normalise each feature over the batch (train) or with the running statistics (test); return `(out, cache)`."
         check_tensor(x, "x", ndim=2, floating=True)
+        spatial = [k for k in ("route", "compile") if isinstance(bn_param, dict) and k in bn_param]
+        if spatial:
+            raise ValueError(f"`bn_param` has key(s) {spatial}, which only spatial batch norm reads (it chooses among its routes); "
+                             "`BatchNorm` of a (N, D) input has one route: remove them.")
         return _bn_forward(x, gamma, beta, bn_param, dims=(0,))
 
     @staticmethod
     def backward(dout, cache):
         "Gradients `(dx, dgamma, dbeta)` by walking the computation graph node by node."
-        _check_dout(dout, cache)
+        _check_bn_dout(dout, cache)
         return _bn_graph_backward(dout, cache)
 
     @staticmethod
     def backward_alt(dout, cache):
         "Gradients `(dx, dgamma, dbeta)` from the simplified formula in terms of $\\partial L/\\partial\\hat x$."
-        _check_dout(dout, cache)
+        _check_bn_dout(dout, cache)
         return _bn_alt_backward(dout, cache)
 
     @staticmethod
     def backward_fast(dout, cache):
         "Gradients `(dx, dgamma, dbeta)` from the formula in terms of `dout`, reusing `dgamma` and `dbeta`."
-        _check_dout(dout, cache)
+        _check_bn_dout(dout, cache)
         return _bn_fast_backward(dout, cache)
 
 # %% ../nbs/13_batchnorm.ipynb 67
@@ -358,14 +344,14 @@ class SpatialBatchNorm:
     @staticmethod
     def backward(dout, cache):
         "Gradients `(dx, dgamma, dbeta)` by the fast closed form (`BatchNorm.backward_fast`), reduced over (N, H, W); `dgamma` is None without gamma."
-        _check_dout(dout, cache)
+        _check_bn_dout(dout, cache)
         if cache.get("route") == "kernel": return _bn_kernel_backward(dout, cache)
         return _bn_fast_backward(dout, cache)
 
     @staticmethod
     def backward_alt(dout, cache):
         "Gradients `(dx, dgamma, dbeta)` by the closed form in terms of $\\partial L/\\partial\\hat x$ (`BatchNorm.backward_alt`)."
-        _check_dout(dout, cache)
+        _check_bn_dout(dout, cache)
         return _bn_alt_backward(dout, dict(cache, xhat=_xhat(cache)))
 
 # %% ../nbs/14_spatial_batchnorm.ipynb 49
@@ -391,7 +377,7 @@ class BatchNormReLU:
 
 def _relu_backward_from_out(dout, out):
     "The ReLU's backward from its output (kept as the mask): `dout` where `out > 0`, else 0, in one pass."
-    check_tensor(dout, "dout", shape=tuple(out.shape)); _check_dout_matches(dout, out.device, out.dtype)
+    _check_dout(dout, tuple(out.shape), like=out)
     return torch.ops.aten.threshold_backward(dout, out, 0)
 
 # %% ../nbs/14_spatial_batchnorm.ipynb 67
@@ -414,14 +400,14 @@ class BatchNormGELU:
         "Return `(dx, dbeta)`."
         bn_cache, beta, z = cache
         if z is not None:                              # bfloat16 activations: the forward's z, kept
-            check_tensor(dout, "dout", shape=tuple(z.shape)); _check_dout_matches(dout, z.device, z.dtype)
+            _check_dout(dout, tuple(z.shape), like=z)
         elif bn_cache.get("route") == "kernel":        # the kernel route keeps x: z = (x - mu) r + beta, in one pass
             x, mu, istd = bn_cache["x"], bn_cache["mu"], bn_cache["istd"]
-            check_tensor(dout, "dout", shape=tuple(x.shape)); _check_dout_matches(dout, x.device, x.dtype)
+            _check_dout(dout, tuple(x.shape), like=x)
             z = torch.addcmul(_param_view(beta, x) - mu * istd, x, istd)
         else:
             xhat = bn_cache["xhat"]
-            check_tensor(dout, "dout", shape=tuple(xhat.shape)); _check_dout_matches(dout, xhat.device, xhat.dtype)
+            _check_dout(dout, tuple(xhat.shape), like=xhat)
             z = xhat + _param_view(beta, xhat)         # the forward pass's z, bit for bit: the same operation on the same numbers
         dz = GELU.backward(dout, z)
         dx, _, dbeta = SpatialBatchNorm.backward(dz, bn_cache)

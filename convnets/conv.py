@@ -60,10 +60,10 @@ def check_conv_inputs(x,           # input, shape (N, C, H, W)
                       w,           # filters, shape (F, C, HH, WW)
                       b,           # biases, shape (F,), or None for no bias
                       conv_param,  # dict with 'stride' (int >= 1) and 'pad' (int >= 0)
-                      allowed=CONV_PARAM_KEYS,  # the keys `conv_param` may hold
+                      allowed=CONV_PARAM_KEYS,  # the keys `conv_param` may hold; None: the caller has checked them
                      ):
     "Check a convolution's arguments and return `(stride, pad, H_out, W_out)`; raises a clear error otherwise."
-    _check_keys(conv_param, "conv_param", allowed)
+    if allowed is not None: _check_keys(conv_param, "conv_param", allowed)
     check_tensor(x, "x", ndim=4, floating=True)
     check_tensor(w, "w", ndim=4, floating=True)
     if b is not None: check_tensor(b, "b", ndim=1, floating=True)
@@ -281,7 +281,7 @@ class FastConv:
                 if t is not None: check_tensor(t, n, floating=True)
             x = x.to(dtype=cd, memory_format=fmt) if x.dim() == 4 else x   # cast and layout in one pass (none if x already is both)
             w, b = w.to(cd), (None if b is None else b.to(cd))
-        stride, pad, H_out, W_out = check_conv_inputs(x, w, b, conv_param, FAST_CONV_PARAM_KEYS)
+        stride, pad, H_out, W_out = check_conv_inputs(x, w, b, conv_param, allowed=None)   # keys checked above
         conv_need_dw(conv_param)                                 # a bad flag fails here, not in backward
         with torch.no_grad():
             x = x.contiguous(memory_format=fmt)                  # a new tensor only if the layout differs

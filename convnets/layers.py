@@ -14,7 +14,8 @@ from .core import check_tensor, check_same, same_device, check_labels, checks_de
 def _check_dout(dout,         # the upstream gradient
                 shape,        # the forward output's shape
                 like=None,    # the forward pass's input x (or a tensor of its dtype and device); None: check the shape only
-                name="dout"):
+                name="dout",
+                dtype=None):  # the dtype dout must have, where it differs from `like`'s (batch norm's low-precision test mode)
     "Check that the upstream gradient has the shape of the forward output and, given `like`, the dtype and device of x (metadata only)."
     check_tensor(dout, name, floating=True)
     if dout.shape != shape:
@@ -24,9 +25,10 @@ def _check_dout(dout,         # the upstream gradient
     if not same_device(dout.device, like.device):
         raise ValueError(f"`{name}` must be on the device of the forward pass's input x, {like.device}, got {dout.device}; "
                          f"move it with `{name}.to({str(like.device)!r})`.")
-    if dout.dtype != like.dtype:
-        raise TypeError(f"`{name}` must have the dtype of the forward pass's input x, {like.dtype}, got {dout.dtype}; "
-                        f"convert it with `{name}.to({like.dtype})` (backward casts nothing silently).")
+    dtype = like.dtype if dtype is None else dtype
+    if dout.dtype != dtype:
+        raise TypeError(f"`{name}` must have the dtype of the forward pass's input x, {dtype}, got {dout.dtype}; "
+                        f"convert it with `{name}.to({dtype})` (backward casts nothing silently).")
 
 class Linear:
     "Fully connected (affine) layer: flatten each example, then `x @ w + b`."

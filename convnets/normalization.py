@@ -9,7 +9,8 @@ __all__ = ['NORM_PARAM_KEYS', 'LayerNorm', 'GroupNorm', 'patch_second_moment', '
 import math
 import torch
 from .core import check_tensor, check_same, check_positive_int, check_number
-from .batchnorm import _standardize, _dx_from_dxhat, _check_eps, _check_dout_matches
+from .batchnorm import _standardize, _dx_from_dxhat
+from .layers import _check_dout
 from .conv import FastConv, _check_keys
 
 # %% ../nbs/15_normalization.ipynb 7
@@ -20,7 +21,7 @@ def _check_norm_param(param, name):
     if param is None: return 1e-5
     if not isinstance(param, dict): raise TypeError(f"`{name}` must be a dict (or None), got {type(param).__name__}.")
     _check_keys(param, name, NORM_PARAM_KEYS)
-    return _check_eps(param.get("eps", 1e-5), f"{name}['eps']")
+    return check_number(param.get("eps", 1e-5), f"{name}['eps']", low=0, low_open=True)
 
 def _check_group_size(x, M, what):
     if M < 2:
@@ -51,7 +52,7 @@ class LayerNorm:
     def backward(dout, cache):
         "Return `(dx, dgamma, dbeta)`."
         xhat = cache["xhat"]
-        check_tensor(dout, "dout", shape=tuple(xhat.shape)); _check_dout_matches(dout, xhat.device, xhat.dtype)
+        _check_dout(dout, tuple(xhat.shape), like=xhat)
         dbeta = dout.sum(0)
         dgamma = (dout * xhat).sum(0)
         dx = _dx_from_dxhat(dout * cache["gamma"], xhat, cache["istd"], cache["dims"])
@@ -94,7 +95,7 @@ class GroupNorm:
     def backward(dout, cache):
         "Return `(dx, dgamma, dbeta)`."
         xhat, G = cache["xhat"], cache["G"]
-        check_tensor(dout, "dout", shape=tuple(xhat.shape)); _check_dout_matches(dout, xhat.device, xhat.dtype)
+        _check_dout(dout, tuple(xhat.shape), like=xhat)
         N, M = xhat.shape[0], math.prod(xhat.shape[1:]) // G    # M values per group
         sum_dims = (0,) + tuple(range(2, xhat.dim()))          # every axis but the channel
         dbeta = dout.sum(sum_dims)

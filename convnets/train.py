@@ -237,6 +237,8 @@ def parse_config(argv=None):
         if cfg[k] is not None:
             try: check_number(cfg[k], _option(k), *bounds)
             except ValueError as e: parser.error(str(e).replace("`", ""))
+    if not 0 <= cfg["seed"] < 2 ** 64:                                  # torch's generators take 64 bits
+        parser.error(f"--seed must be an integer from 0 to 2**64 - 1 (torch's generators take 64 bits), got {cfg['seed']}.")
     cfg["preset_reason"] = "chosen with --preset"
     if cfg["preset"] == "auto" and cfg["model"] not in (None, "airbench"):     # another network: the course's recipe fills the rest
         cfg["preset"], cfg["preset_reason"] = "course", f"--model {cfg['model']}: the course's recipe fills the options not given"
