@@ -15,7 +15,8 @@ Checks, each counted as passed or failed:
   exists (unless --allow-missing), every page has the navigation sidebar;
 - offline: no page loads a script, style sheet, image or font from another host; MathJax is bundled;
 - links, one check per page: every link to a local file exists, and every `#fragment` (`core.html#check_tensor`,
-  `#checking-tensors`) is an id on the target page;
+  `#checking-tensors`) is an id on the target page, and no Markdown link syntax `](...)` is left in the text
+  (a link written inside a link's text, e.g. around a backticked name that nbdev links by itself);
 - browser, one check per page: headless Chromium opens the page (served on 127.0.0.1, every other host
   unreachable), waits for the load event and for MathJax's queue to empty, then checks in the DOM that every
   TeX formula was typeset (`.MathJax` frames = `script[type^="math/tex"]`), that there is no MathJax error
@@ -71,8 +72,10 @@ class PageParser(html.parser.HTMLParser):
     def __init__(self):
         super().__init__(convert_charrefs=True)
         self.ids, self.links, self.resources, self.images, self.sidebar = set(), [], [], [], False
+        self.raw_links, self.skip = [], 0   # raw_links: Markdown link syntax left in the text (a link inside a link's text)
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
+        if tag in ("code", "pre", "script", "style"): self.skip += 1
         for k in ("id", "name" if tag == "a" else None):
             if k and a.get(k): self.ids.add(a[k])
         if tag == "a" and a.get("href") is not None: self.links.append(a["href"])
@@ -81,6 +84,10 @@ class PageParser(html.parser.HTMLParser):
         if tag == "link" and a.get("href"): self.resources.append(a["href"])
         if tag == "img" and (a.get("src") or "").startswith("data:image/png;base64,"):
             self.images.append(a["src"])
+    def handle_endtag(self, tag):
+        if tag in ("code", "pre", "script", "style"): self.skip = max(0, self.skip - 1)
+    def handle_data(self, data):
+        if not self.skip and re.search(r"\]\((https?:|[\w./-]+\.html)", data): self.raw_links.append(data.strip()[:80])
 
 
 def parse_page(path):
@@ -121,6 +128,8 @@ def check_links(site, pages, parsed, res):
                 if not (site / urlsplit(src).path).exists(): bad.append(f"{src} (missing resource)")
         hint = ("\n      (nbdev links a backticked API name such as `Model.save` to the heading of its show_doc: add "
                 "a show_doc cell for it in its notebook, or drop the backticks)") if any(re.search(r"no id '\w+\.", b) for b in bad) else ""
+        bad += [f"Markdown link syntax in the text: {t!r} (a link inside a link's text? nbdev links a backticked API name by itself: "
+                "write `Name`, not [`Name`](page.html#name))" for t in parsed[page].raw_links]
         res.add(not bad, f"links {page}", f"{n} local links resolve" if not bad else
                 f"{len(bad)} of {n} broken: " + "; ".join(sorted(set(bad))[:8]) + (" ..." if len(set(bad)) > 8 else "") + hint)
 
