@@ -6,7 +6,7 @@
 __all__ = ['BN_PARAM_KEYS', 'LOW_PRECISION', 'FINITE_CHECKS', 'BatchNorm', 'Linear_BatchNorm_ReLU', 'BN_ROUTES', 'FUSED_SHAPES', 'SpatialBatchNorm', 'BatchNormReLU', 'BatchNormGELU', 'Conv_BatchNorm_ReLU', 'Conv_BatchNorm_ReLU_Pool']
 
 # %% ../nbs/13_batchnorm.ipynb 3
-import math, numbers
+import math
 import torch
 from .core import check_tensor, check_same, same_device, checks_deferred, check_number
 from .conv import _check_keys

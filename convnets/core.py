@@ -194,7 +194,7 @@ def _mallopt(mmap_threshold:int, trim_threshold:int):
     M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3       # mallopt parameters, from malloc.h
     return libc.mallopt(M_MMAP_THRESHOLD, mmap_threshold) == 1 and libc.mallopt(M_TRIM_THRESHOLD, trim_threshold) == 1
 
-# %% ../nbs/00_core.ipynb 34
+# %% ../nbs/00_core.ipynb 38
 def _atomic_write(path, write):
     "Call `write(f)` on a temporary file beside `path`, flush it to disk, then rename it onto `path` in one step; the file gets the mode `open()` would give it."
     path = Path(path)
@@ -244,7 +244,7 @@ def safe_load(path, map_location="cpu"):
         raise RuntimeError(f"{path} cannot be loaded as a checkpoint: it is corrupt, truncated, or not a file written by "
                            f"convnets ({type(e).__name__}: {e}). Delete it or point to another file.") from e
 
-# %% ../nbs/00_core.ipynb 42
+# %% ../nbs/00_core.ipynb 46
 class Model:
     "Base class for models with a `params` dict: atomic `save` and safe `load`."
     _save_attrs = ("reg",)
@@ -290,7 +290,7 @@ class Model:
         "Hand the activation `h` of layer `name` to each function in `self.observers` (see `ActivationStats`); without observers, nothing."
         for f in getattr(self, "observers", ()): f(name, h)
 
-# %% ../nbs/00_core.ipynb 51
+# %% ../nbs/00_core.ipynb 55
 import argparse
 
 class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
