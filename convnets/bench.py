@@ -4,10 +4,10 @@
 
 # %% auto 0
 __all__ = ['SPEED_FLAGS', 'AIRBENCH_SGD', 'SYNC_OPS', 'NETWORKS', 'CPU_NETWORKS', 'AIRBENCH_WIDTHS', 'IMPLS',
-           'LOW_PRECISION_IMPLS', 'LIVE_BLOCK', 'machine_info', 'format_table', 'TorchTwin', 'torch_twin',
-           'TorchOptimizer', 'TorchMuon', 'sgd_from_configs', 'torch_optimizer', 'make_step', 'count_ops', 'op_times',
-           'batch_size_for', 'median_step_times', 'bench_throughput', 'memory_worker', 'bench_memory', 'bench_network',
-           'bench_conv', 'bench_batchnorm', 'bench_accuracy', 'train_torch_twin', 'main']
+           'LOW_PRECISION_IMPLS', 'PROC_STATUS', 'LIVE_BLOCK', 'machine_info', 'format_table', 'TorchTwin',
+           'torch_twin', 'TorchOptimizer', 'TorchMuon', 'sgd_from_configs', 'torch_optimizer', 'make_step', 'count_ops',
+           'op_times', 'batch_size_for', 'median_step_times', 'bench_throughput', 'memory_worker', 'bench_memory',
+           'bench_network', 'bench_conv', 'bench_batchnorm', 'bench_accuracy', 'train_torch_twin', 'main']
 
 # %% ../nbs/23_benchmarks.ipynb 4
 import argparse, collections, contextlib, copy, datetime, io, json, os, platform, subprocess, sys, tempfile, time
@@ -474,9 +474,11 @@ def bench_throughput(device="cpu",                   # where to run
     return row | {"rounds": rounds, "steps": steps}
 
 # %% ../nbs/23_benchmarks.ipynb 29
+PROC_STATUS = Path("/proc/self/status")   # Linux's per-process counters: the CPU memory measure reads VmRSS and VmHWM there
+
 def _rss_mb(field):
     "A field of /proc/self/status in MB: 'VmRSS' (now) or 'VmHWM' (the peak)."
-    for line in Path("/proc/self/status").read_text().splitlines():
+    for line in PROC_STATUS.read_text().splitlines():
         if line.startswith(field + ":"): return int(line.split()[1]) / 1024
     raise RuntimeError(f"/proc/self/status has no {field}.")
 
@@ -532,6 +534,9 @@ def bench_memory(device="cpu",             # where to run
     "Peak memory added by training steps, ours vs torch autograd, each measured in its own subprocess (max RSS on CPU, max allocated on CUDA)."
     threads = threads or torch.get_num_threads()
     name = _name(model)                             # check the name before starting processes
+    if torch.device(device).type == "cpu" and not PROC_STATUS.exists():
+        raise RuntimeError(f"The CPU peak-memory benchmark reads Linux's {PROC_STATUS}, which this system lacks; "
+                           "leave it out with `--skip memory` (python -m convnets.bench) or `memory=False` (bench_network).")
     batch_size = batch_size or batch_size_for(name, device)
     res = _memory(device, name, batch_size, steps, threads, num_filters, max_pools, impls)
     row = {"model": name, "batch": batch_size} | {f"{IMPLS[k]} MB": v for k, v in res.items()}
