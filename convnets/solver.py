@@ -8,7 +8,7 @@ __all__ = ['Solver', 'plot_stats', 'plot_acc_curves', 'visualize_grid', 'show_ne
 # %% ../nbs/08_solver.ipynb 3
 import math, numbers, time
 import torch
-from .core import check_tensor, check_positive_int, resolve_device
+from .core import check_tensor, check_positive_int, check_number, resolve_device
 from .learner import (Learner, Batches, Callback, CancelFitException, Recorder, Evaluate, BestParams, LRDecay,
                               Checkpoint, ProgressBar, UPDATE_RULES, get_rule, rule_name, read_checkpoint, accuracy)
 
@@ -53,17 +53,14 @@ class Solver:
         if o["optim_config"] is not None and not isinstance(o["optim_config"], dict):
             raise TypeError(f"`optim_config` must be a dict such as {{'learning_rate': 1e-3}}, got {type(o['optim_config']).__name__}.")
         self.optim_config = o["optim_config"] or {}
-        lr_decay = o["lr_decay"]
-        if isinstance(lr_decay, bool) or not isinstance(lr_decay, numbers.Real) or not 0 < lr_decay <= 1:
-            raise ValueError(f"`lr_decay` must be a number in (0, 1] (the factor applied to the learning rate each epoch), got {lr_decay!r}.")
-        self.lr_decay = float(lr_decay)
+        self.lr_decay = check_number(o["lr_decay"], "lr_decay", 0, 1, low_open=True)   # the factor applied to the learning rate each epoch
         for k in ("batch_size", "num_epochs", "print_every", "print_acc_every"): setattr(self, k, check_positive_int(o[k], k))
         for k in ("num_train_samples", "num_val_samples"): setattr(self, k, check_positive_int(o[k], k, allow_none=True))
         self.device = resolve_device(o["device"] if o["device"] is not None else getattr(model, "device", self.X_train.device))
         self.checkpoint_name, self.verbose = o["checkpoint_name"], bool(o["verbose"])
         seed = o["seed"] if o["seed"] is not None else int(torch.randint(0, 2**31 - 1, (1,)))
-        if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
-            raise ValueError(f"`seed` must be a non-negative integer or None, got {seed!r}.")
+        if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or not 0 <= seed < 2**64 - 1:   # seed + 1 seeds the evaluation's generator
+            raise ValueError(f"`seed` must be an integer from 0 to 2**64 - 2 (torch's generators take 64 bits) or None, got {seed!r}.")
         self.seed = int(seed)
         self.eval_generator = torch.Generator().manual_seed(self.seed + 1)
         self.recorder, self.best = Recorder(), BestParams("val_acc")
@@ -128,8 +125,7 @@ class Solver:
               time_limit=None,          # seconds; stop before an iteration that would end past it
               return_best_params=True): # end with the parameters of the best validation accuracy
         "Run the optimization from the current iteration to `num_epochs` epochs."
-        if time_limit is not None and (isinstance(time_limit, bool) or not isinstance(time_limit, numbers.Real) or time_limit <= 0):
-            raise ValueError(f"`time_limit` must be a positive number of seconds or None, got {time_limit!r}.")
+        if time_limit is not None: time_limit = check_number(time_limit, "time_limit", 0, low_open=True)   # seconds; NaN and infinity refused
         extra = [_TimeLimit(time_limit, self._stopped)] if time_limit is not None else []
         if self.verbose:
             print(f"Training {type(self.model).__name__} with {rule_name(self.update_rule)}, seed {self.seed}: iterations "
