@@ -238,9 +238,8 @@ class LowResFirst(Callback):
     "Train on images averaged over `factor` x `factor` blocks (32x32 -> 16x16) until the run's progress reaches `until`; the batch transform calls it on each batch."
     order = 5
     def __init__(self, until:float=0.5, factor:int=2):
-        if isinstance(until, bool) or not isinstance(until, (int, float)) or not 0 <= until <= 1:
-            raise ValueError(f"`until` must be a fraction of the run in [0, 1], got {until!r}.")
-        self.until, self.factor, self.on = float(until), check_positive_int(factor, "factor"), False
+        self.until = check_number(until, "until", 0, 1)   # a fraction of the run
+        self.factor, self.on = check_positive_int(factor, "factor"), False
     def before_batch(self): self.on = self.learn.progress < self.until   # before the draw, so the batch drawn next gets the right size
     def __call__(self, xb):
         "While on: `xb` (N, C, H, W), uint8 or float, averaged over blocks (floor sizes), as float; after: `xb` itself."

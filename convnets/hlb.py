@@ -7,7 +7,7 @@ __all__ = ['HLB_NET_OPTIONS', 'hlb_net', 'hlb_hypers', 'square_masks', 'cutmix',
 
 # %% ../nbs/26_hlb.ipynb 3
 import torch
-from .core import check_tensor, check_labels, check_positive_int
+from .core import check_tensor, check_labels, check_positive_int, check_number
 from .airbench import AirbenchNet
 from .learner import Callback
 
@@ -70,9 +70,8 @@ class CutMix(Callback):
     def __init__(self, size:int=3,         # the square's side, in pixels
                  start:float=8 / 12.6,     # the fraction of the run from which it mixes (hlb: from epoch 8 of 12.6)
                  num_classes:int=10):
-        if isinstance(start, bool) or not isinstance(start, (int, float)) or not 0 <= start <= 1:
-            raise ValueError(f"`start` must be a fraction of the run in [0, 1], got {start!r}.")
-        self.size, self.start, self.num_classes, self.on = check_positive_int(size, "size"), float(start), num_classes, False
+        self.start = check_number(start, "start", 0, 1)   # a fraction of the run
+        self.size, self.num_classes, self.on = check_positive_int(size, "size"), num_classes, False
     def before_batch(self): self.on = self.learn.progress >= self.start     # before the draw, as `LowResFirst`
     def __call__(self, xb, yb, generator=None):
         "While on: `cutmix(xb, yb, ...)`; before: `(xb, yb)` unchanged."
