@@ -13,7 +13,7 @@ import math, os, pickle, tempfile, threading, urllib.error, urllib.request
 from pathlib import Path
 import numpy as np
 import torch
-from .core import check_tensor, check_labels, check_positive_int, resolve_device
+from .core import check_tensor, check_labels, check_positive_int, check_number, resolve_device
 
 # %% ../nbs/02_data.ipynb 7
 CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
@@ -231,8 +231,7 @@ def preprocess_CIFAR10(X_train, y_train, X_test, y_test,  # as returned by `load
         check_labels(y, len(CLASSES), X.shape[0], name=f"y_{n}")
     if X_test.shape[1:] != X_train.shape[1:]:
         raise ValueError(f"`X_test` images have shape {tuple(X_test.shape[1:])} but `X_train` images have {tuple(X_train.shape[1:])}.")
-    if isinstance(validation_ratio, bool) or not isinstance(validation_ratio, (int, float)) or not 0 <= validation_ratio < 1:
-        raise ValueError(f"`validation_ratio` must be a number in [0, 1), got {validation_ratio!r}.")
+    check_number(validation_ratio, "validation_ratio", 0, 1, high_open=True)
     if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
         raise TypeError(f"`dtype` must be a floating-point torch dtype such as torch.float32, got {dtype!r}.")
     device = resolve_device(device)

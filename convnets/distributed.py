@@ -15,7 +15,7 @@ from pathlib import Path
 import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
-from .core import check_tensor, resolve_device, atomic_save, safe_load
+from .core import check_tensor, check_number, resolve_device, atomic_save, safe_load
 from .learner import Callback
 
 # %% ../nbs/21_distributed.ipynb 10
@@ -67,8 +67,7 @@ def setup_distributed(device="auto",      # 'auto', 'cpu', 'cuda': with CUDA eac
                       backend=None,       # 'gloo' or 'nccl'; default nccl on CUDA, gloo on CPU
                       timeout=300.0):     # seconds any collective (and the start-up) may wait for the other ranks
     "Join the process group that `torchrun` describes in RANK/WORLD_SIZE/LOCAL_RANK/MASTER_ADDR/MASTER_PORT; without them, a one-rank context."
-    if not (isinstance(timeout, (int, float)) and timeout > 0):
-        raise ValueError(f"`timeout` must be a positive number of seconds, got {timeout!r}.")
+    timeout = check_number(timeout, "timeout", 0, low_open=True)   # seconds
     dev = resolve_device(device)
     if "WORLD_SIZE" not in os.environ:                       # plain `python script.py`: one process, no group
         return DistContext(device=dev)

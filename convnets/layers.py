@@ -6,9 +6,9 @@
 __all__ = ['Linear', 'ReLU', 'gelu_formula', 'gelu_grad_formula', 'GELU', 'Linear_ReLU', 'softmax_loss', 'svm_loss', 'Dropout']
 
 # %% ../nbs/03_layers.ipynb 3
-import math, numbers
+import math
 import torch
-from .core import check_tensor, check_same, same_device, check_labels, checks_deferred, _defer
+from .core import check_tensor, check_same, same_device, check_labels, checks_deferred, _defer, check_number
 
 # %% ../nbs/03_layers.ipynb 8
 def _check_dout(dout,         # the upstream gradient
@@ -157,12 +157,8 @@ def _check_scores(x, y, soft=False):
     return _check_targets(x, y) if soft else check_labels(y, C, N, device=x.device)
 
 def _check_smoothing(smoothing, name="smoothing"):
-    "Check a label-smoothing weight: a Python number in [0, 1) (no tensor, so no read from the device)."
-    if isinstance(smoothing, bool) or not isinstance(smoothing, numbers.Real):
-        raise TypeError(f"`{name}` must be a number in [0, 1), got {type(smoothing).__name__} {smoothing!r}.")
-    if not 0 <= smoothing < 1:
-        raise ValueError(f"`{name}` must lie in [0, 1), got {smoothing!r}.")
-    return smoothing
+    "Check a label-smoothing weight: a finite Python number in [0, 1) (no tensor, so no read from the device); return it as a float."
+    return check_number(smoothing, name, 0, 1, high_open=True)
 
 def _targets_tolerance(dtype):
     "How far from 1 a row of target probabilities held in `dtype` may sum: 1e-3, or 4 eps of `dtype` where that is more."

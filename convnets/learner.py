@@ -12,7 +12,7 @@ __all__ = ['ORDERS', 'UPDATE_RULES', 'ALL_AT_ONCE', 'TTA_AVERAGES', 'SCHEDULES',
 # %% ../nbs/07_learner.ipynb 4
 import inspect, math, numbers, sys, time
 import torch
-from .core import check_tensor, check_positive_int, atomic_save, safe_load
+from .core import check_tensor, check_positive_int, check_number, atomic_save, safe_load
 from .optim import sgd, sgd_momentum, sgd_nesterov, rmsprop, adam, SGDAll, AdamAll
 
 # %% ../nbs/07_learner.ipynb 8
@@ -122,9 +122,8 @@ def _param_configs(params, optim_config, param_configs):
     for k, over in param_configs.items():
         if not isinstance(over, dict): raise TypeError(f"`param_configs[{k!r}]` must be a dict of settings, got {type(over).__name__}.")
         over = dict(over)
-        scale = over.pop("lr_scale", 1)
-        if isinstance(scale, bool) or not isinstance(scale, numbers.Real) or not 0 < scale < math.inf:
-            raise ValueError(f"`param_configs[{k!r}]['lr_scale']` must be a positive number, got {scale!r}.")
+        scale = over.pop("lr_scale", 1)                      # kept as given (an int stays an int in the checkpoint)
+        check_number(scale, f"param_configs[{k!r}]['lr_scale']", 0, low_open=True)
         if "learning_rate" in over:
             raise ValueError(f"`param_configs[{k!r}]` sets 'learning_rate', which `set_lr` (and every schedule) would overwrite; "
                              f"give 'lr_scale', a multiple of the base rate, instead.")
@@ -491,9 +490,8 @@ class LRSchedule(Callback):
     def __init__(self, base_lr, schedule="onecycle", warmup=0.25,
                  div=25.0,          # the warm-up starts at base_lr / div
                  final_div=1e4):    # the decay ends at base_lr / final_div; None: at 0 (airbench94_muon's linear decay)
-        if not 0.0 <= warmup < 1.0: raise ValueError(f"`warmup` must lie in [0, 1), got {warmup}.")
-        if not (div > 0 and (final_div is None or final_div > 0)):
-            raise ValueError(f"`div` must be positive and `final_div` positive or None (decay to 0), got {div} and {final_div}.")
+        warmup, div = check_number(warmup, "warmup", 0, 1, high_open=True), check_number(div, "div", 0, low_open=True)
+        if final_div is not None: final_div = check_number(final_div, "final_div", 0, low_open=True)   # None: decay to 0
         lr_at(0.0, base_lr, schedule, warmup, div, final_div)      # check the rest now
         self.base_lr, self.schedule, self.warmup, self.div, self.final_div = base_lr, schedule, warmup, div, final_div
     def before_batch(self):
@@ -567,14 +565,10 @@ class Lookahead(Callback):
                  decay_pow=3.0,
                  sync_epochs=True):              # w = ema at each epoch's end too (airbench); False: not there, only at the updates and the end of `fit` (hlb-CIFAR10)
         check_positive_int(every, "every")
-        if isinstance(start_epoch, bool) or not isinstance(start_epoch, numbers.Real) or start_epoch < 0:
-            raise ValueError(f"`start_epoch` must be a non-negative number, got {start_epoch!r}.")
-        if isinstance(decay_base, bool) or not isinstance(decay_base, numbers.Real) or not 0 < decay_base <= 1:
-            raise ValueError(f"`decay_base` must lie in (0, 1], got {decay_base!r}.")
-        if isinstance(decay_pow, bool) or not isinstance(decay_pow, numbers.Real) or decay_pow < 0:
-            raise ValueError(f"`decay_pow` must be a non-negative number, got {decay_pow!r}.")
-        if isinstance(start_progress, bool) or not isinstance(start_progress, numbers.Real) or not 0 <= start_progress < 1:
-            raise ValueError(f"`start_progress` must lie in [0, 1), got {start_progress!r}.")
+        check_number(start_epoch, "start_epoch", 0)                       # kept as given: an epoch number, compared with `learn.epoch`
+        decay_base = check_number(decay_base, "decay_base", 0, 1, low_open=True)
+        decay_pow = check_number(decay_pow, "decay_pow", 0)
+        start_progress = check_number(start_progress, "start_progress", 0, 1, high_open=True)
         self.every, self.start_epoch, self.decay_base, self.decay_pow, self.ema = int(every), start_epoch, decay_base, decay_pow, None
         self.start_progress, self.sync_epochs = start_progress, bool(sync_epochs)
 
@@ -714,7 +708,10 @@ class LRFinder(Callback):
     "The learning-rate range test (Smith 2017): raise the rate geometrically from `start_lr` to `end_lr` over `num_steps` steps, recording the smoothed loss; stop when it diverges."
     order = -20
     def __init__(self, start_lr=1e-7, end_lr=10.0, num_steps=100, beta=0.98, stop_div=4.0):
-        if not 0 < start_lr < end_lr: raise ValueError(f"Need 0 < start_lr < end_lr, got {start_lr} and {end_lr}.")
+        start_lr, end_lr = check_number(start_lr, "start_lr", 0, low_open=True), check_number(end_lr, "end_lr", 0, low_open=True)
+        if not start_lr < end_lr:
+            raise ValueError(f"`end_lr` must be larger than `start_lr` (the rate rises from one to the other), got start_lr={start_lr:g} and end_lr={end_lr:g}.")
+        num_steps = check_positive_int(num_steps, "num_steps")
         self.start_lr, self.end_lr, self.num_steps, self.beta, self.stop_div = start_lr, end_lr, num_steps, beta, stop_div
         self.lrs, self.losses = [], []
     def before_fit(self): self.avg, self.best, self.i = 0.0, math.inf, 0
@@ -747,10 +744,11 @@ def plot_lr_find(lrs, losses, lr):
 
 def lr_find(learn, start_lr=1e-7, end_lr=10.0, num_steps=100, show=True):
     "Run the range test on a copy of the learner's state, then restore it: returns `(lrs, losses, suggested_lr)` and plots the curve."
+    finder = LRFinder(start_lr, end_lr, num_steps)            # checks the arguments before the learner is touched
     saved, cbs = _plain(learn.state_dict()), learn.cbs
     learn.cbs = []
-    finder = learn.add_cb(LRFinder(start_lr, end_lr, num_steps))
-    try: learn.fit(steps=learn.step + num_steps)
+    learn.add_cb(finder)
+    try: learn.fit(steps=learn.step + finder.num_steps)
     finally:
         learn.cbs = cbs
         learn.load_state_dict(saved)
