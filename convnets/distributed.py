@@ -15,7 +15,7 @@ from pathlib import Path
 import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
-from .core import check_tensor, check_number, resolve_device, atomic_save, safe_load
+from .core import check_tensor, check_number, check_positive_int, resolve_device, atomic_save, safe_load
 from .learner import Callback
 
 # %% ../nbs/21_distributed.ipynb 10
@@ -128,7 +128,7 @@ def spawn_local(fn,              # importable function `fn(ctx, *args)`; its ret
                 timeout=60.0,    # seconds for the whole run; also each collective's timeout
                 threads=1):      # torch threads per rank
     "Run `fn` on `world` spawned CPU ranks joined over loopback gloo; return the list of their results, or raise `RankFailure`."
-    if not (isinstance(world, int) and world >= 1): raise ValueError(f"`world` must be a positive integer, got {world!r}.")
+    world, timeout = check_positive_int(world, "world"), check_number(timeout, "timeout", 0, low_open=True)
     if getattr(fn, "__module__", "__main__") == "__main__" or "<locals>" in getattr(fn, "__qualname__", ""):
         raise ValueError(f"`fn` must be a function defined at the top level of an importable module, got {fn!r}: "
                          "spawned processes import it by name.")
@@ -211,7 +211,7 @@ class GradReducer:
                  bucket_mb=25.0,    # bucket size in MB (1 MB = 2**20 bytes)
                  average=True,      # divide the sums by the number of ranks
                  timeline=None):    # optional list; gets (bucket, what, start, end) events in time.perf_counter seconds
-        if not bucket_mb > 0: raise ValueError(f"`bucket_mb` must be positive, got {bucket_mb!r}.")
+        bucket_mb = check_number(bucket_mb, "bucket_mb", 0, low_open=True)
         self.group, self.cap, self.average, self.timeline = group, bucket_mb * 2**20, average, timeline
         self.world = _world(group)
         self.pending, self.pending_bytes, self.inflight = [], 0, []
@@ -289,7 +289,7 @@ class DataParallel(Callback):
                  bucket_mb=25.0):                  # gradient bucket size for `allreduce_grads`
         if not (hasattr(ctx, "world") and hasattr(ctx, "group")):
             raise TypeError(f"`ctx` must be a DistContext (from `setup_distributed`), got {type(ctx).__name__}.")
-        if not (isinstance(bucket_mb, (int, float)) and bucket_mb > 0): raise ValueError(f"`bucket_mb` must be positive, got {bucket_mb!r}.")
+        bucket_mb = check_number(bucket_mb, "bucket_mb", 0, low_open=True)
         self.ctx, self.bucket_mb = ctx, bucket_mb
         self.reduce_time = 0.0                     # seconds in this callback's collectives (communication, and waiting for slower ranks)
 

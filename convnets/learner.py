@@ -490,6 +490,7 @@ class LRSchedule(Callback):
     def __init__(self, base_lr, schedule="onecycle", warmup=0.25,
                  div=25.0,          # the warm-up starts at base_lr / div
                  final_div=1e4):    # the decay ends at base_lr / final_div; None: at 0 (airbench94_muon's linear decay)
+        base_lr = check_number(base_lr, "base_lr", 0, low_open=True)
         warmup, div = check_number(warmup, "warmup", 0, 1, high_open=True), check_number(div, "div", 0, low_open=True)
         if final_div is not None: final_div = check_number(final_div, "final_div", 0, low_open=True)   # None: decay to 0
         lr_at(0.0, base_lr, schedule, warmup, div, final_div)      # check the rest now
@@ -712,6 +713,8 @@ class LRFinder(Callback):
         if not start_lr < end_lr:
             raise ValueError(f"`end_lr` must be larger than `start_lr` (the rate rises from one to the other), got start_lr={start_lr:g} and end_lr={end_lr:g}.")
         num_steps = check_positive_int(num_steps, "num_steps")
+        beta = check_number(beta, "beta", 0, 1, high_open=True)              # the loss's smoothing weight; 1 would divide by 1 - beta**i = 0
+        stop_div = check_number(stop_div, "stop_div", 1, low_open=True)      # diverged: the smoothed loss above stop_div times its best
         self.start_lr, self.end_lr, self.num_steps, self.beta, self.stop_div = start_lr, end_lr, num_steps, beta, stop_div
         self.lrs, self.losses = [], []
     def before_fit(self): self.avg, self.best, self.i = 0.0, math.inf, 0
