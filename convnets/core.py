@@ -118,16 +118,18 @@ def check_number(v,                 # the value to check
                  low=None,          # lower bound, or None for none
                  high=None,         # upper bound, or None for none
                  low_open=False,    # True: `v > low`; False: `v >= low`
-                 high_open=False):  # True: `v < high`; False: `v <= high`
+                 high_open=False,   # True: `v < high`; False: `v <= high`
+                 quoted=True):      # the name in backticks (an argument); False: as it is (a command-line option, a config entry)
     "Raise a clear error unless `v` is a finite real number (not a bool) within the bounds; return it as a float."
+    what = f"`{name}`" if quoted else name
     interval = f"{'(' if low_open or low is None else '['}{'-inf' if low is None else low}, {'inf' if high is None else high}{')' if high_open or high is None else ']'}"
     if isinstance(v, bool) or not isinstance(v, numbers.Real):
-        raise TypeError(f"`{name}` must be a number in {interval}, got {type(v).__name__} {v!r}.")
+        raise TypeError(f"{what} must be a number in {interval}, got {type(v).__name__} {v!r}.")
     v = float(v)
     if not math.isfinite(v):
-        raise ValueError(f"`{name}` must be a finite number in {interval}, got {v}.")
+        raise ValueError(f"{what} must be a finite number in {interval}, got {v}.")
     if (low is not None and (v <= low if low_open else v < low)) or (high is not None and (v >= high if high_open else v > high)):
-        raise ValueError(f"`{name}` must lie in {interval}, got {v}.")
+        raise ValueError(f"{what} must lie in {interval}, got {v}.")
     return v
 
 # %% ../nbs/00_core.ipynb 20

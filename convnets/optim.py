@@ -9,24 +9,12 @@ __all__ = ['sgd', 'sgd_momentum', 'sgd_nesterov', 'rmsprop', 'adam', 'AdamAll', 
 # %% ../nbs/06_optim.ipynb 3
 import math, numbers
 import torch
-from .core import check_tensor, check_same
+from .core import check_tensor, check_same, check_number
 
 # %% ../nbs/06_optim.ipynb 5
-def _is_number(x): return isinstance(x, numbers.Real) and not isinstance(x, bool)
-
 def _check_hyper(config, name, low, high, rule, high_open=True, low_open=False):
-    "Check that `config[name]` is a number in the interval given by `low`, `high`."
-    x = config[name]
-    lo, hi = "(" if low_open else "[", ")" if high_open else "]"
-    interval = f"{lo}{low}, {'inf' if high is None else high}{hi}"
-    if not _is_number(x):
-        raise TypeError(f"{rule}: config['{name}'] must be a number in {interval}, got {type(x).__name__} {x!r}.")
-    if not math.isfinite(x):   # NaN passes every comparison, and inf would pass an open upper bound
-        raise ValueError(f"{rule}: config['{name}'] must be a finite number in {interval}, got {x}.")
-    too_low = x <= low if low_open else x < low
-    too_high = high is not None and (x >= high if high_open else x > high)
-    if too_low or too_high:
-        raise ValueError(f"{rule}: config['{name}'] must lie in {interval}, got {x}.")
+    "Check that `config[name]` is a finite number in the interval given by `low`, `high` (`check_number`; the value stays as given)."
+    check_number(config[name], f"{rule}: config['{name}']", low, high, low_open, high_open, quoted=False)
 
 def _prepare(w, dw, config, rule, hypers, states):
     "Check `w`, `dw` and `config` for `rule`; fill in default hyperparameters; create missing state tensors."

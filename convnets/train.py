@@ -235,8 +235,8 @@ def parse_config(argv=None):
     cfg = dict(vars(args), given=given)
     for k, bounds in NUMBERS.items():                                   # finite, and in range: nan and inf are numbers to argparse
         if cfg[k] is not None:
-            try: check_number(cfg[k], _option(k), *bounds)
-            except ValueError as e: parser.error(str(e).replace("`", ""))
+            try: check_number(cfg[k], _option(k), *bounds, quoted=False)
+            except ValueError as e: parser.error(str(e))
     if not 0 <= cfg["seed"] < 2 ** 64:                                  # torch's generators take 64 bits
         parser.error(f"--seed must be an integer from 0 to 2**64 - 1 (torch's generators take 64 bits), got {cfg['seed']}.")
     cfg["preset_reason"] = "chosen with --preset"
